@@ -1,0 +1,118 @@
+"""Build a validated `Config` from layered YAML files and `--set key=value` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+import typing
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from configs.schema import Config, ConfigError, to_dict
+
+CONFIG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def resolve_config_path(name: str) -> str:
+    """A path as given, or the name of a YAML file shipped in `configs/` (`aeslc` -> configs/aeslc.yaml)."""
+    if os.path.exists(name):
+        return name
+    for candidate in (os.path.join(CONFIG_DIR, name), os.path.join(CONFIG_DIR, name + ".yaml")):
+        if os.path.exists(candidate):
+            return candidate
+    shipped = sorted(f[:-5] for f in os.listdir(CONFIG_DIR) if f.endswith(".yaml"))
+    raise ConfigError(f"config file {name!r} not found; give a path or one of the shipped configs: {shipped}")
+
+
+def _merge(base: dict, layer: Mapping, where: str) -> dict:
+    out = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value, where)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_override(text: str) -> dict:
+    """`a.b=value` -> {"a": {"b": value}}, the value parsed as YAML (so 16000 is an int, [1,2] a list)."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: write it as section.key=value, e.g. tokenizer.vocab_size=16000")
+    dotted, raw = text.split("=", 1)
+    value = yaml.safe_load(raw) if raw != "" else ""
+    out: dict = {}
+    node = out
+    parts = dotted.strip().split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool):
+        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+            raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}")
+        return value
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        (item_hint, *_) = typing.get_args(hint)
+        return tuple(_coerce(v, item_hint, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    return value
+
+
+def _build(cls: type, values: Mapping, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            near = difflib.get_close_matches(key, fields, n=1)
+            hint = f" (did you mean {prefix}{near[0]}?)" if near else ""
+            raise ConfigError(f"{prefix}{key}: unknown key{hint}; known keys: {', '.join(fields)}")
+        hint_type = hints[key]
+        if dataclasses.is_dataclass(hint_type):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{prefix}{key}: expected a section (mapping), got {value!r}")
+            kwargs[key] = _build(hint_type, value, f"{prefix}{key}.")
+        else:
+            kwargs[key] = _coerce(value, hint_type, f"{prefix}{key}")
+    return cls(**kwargs)
+
+
+def load_config(files: Iterable[str] = (), overrides: Iterable[str] = ()) -> Config:
+    """Layer YAML `files` in order, then `overrides` (`section.key=value`), and validate."""
+    merged: dict = {}
+    for name in files:
+        path = resolve_config_path(name)
+        with open(path, encoding="utf-8") as f:
+            layer = yaml.safe_load(f) or {}
+        if not isinstance(layer, Mapping):
+            raise ConfigError(f"{path}: a config file must be a mapping of sections")
+        merged = _merge(merged, layer, path)
+    for text in overrides:
+        merged = _merge(merged, parse_override(text), "--set")
+    return _build(Config, merged, "")
+
+
+def config_yaml(config: Config) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False)
+
+
+def config_fingerprint(section: Any) -> str:
+    """A stable hash of a config (or one section of it), for completion markers and manifests."""
+    return hashlib.sha256(json.dumps(to_dict(section), sort_keys=True).encode()).hexdigest()[:16]

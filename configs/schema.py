@@ -1,0 +1,319 @@
+"""The one config schema of sumflow: frozen dataclasses, one default per value.
+
+Every job reads a `Config` built by `configs.load.load_config` (YAML layers + `--set` overrides) and
+writes the resolved config next to its outputs. Each section validates itself in `__post_init__` with a
+message that names the key and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+SPLITS = ("train", "validation", "test")
+
+
+class ConfigError(ValueError):
+    """A config value is missing or invalid; the message says which key and how to fix it."""
+
+
+def _require(ok: bool, key: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}: {message}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceConfig:
+    """Where article/summary pairs come from.
+
+    format: builtin | jsonl | csv | tsv | text_dir | tfds.
+      builtin  - docstrings of the Python standard library installed here (summary <- first line,
+                 article <- the rest); real human text, offline, nothing downloaded or committed.
+      jsonl    - one object a line; field names below.
+      csv/tsv  - a header row naming the fields below.
+      text_dir - a folder of text files: the article, then `summary_marker` lines each followed by one
+                 summary sentence (the CNN/DM `.story` layout). The id is the relative path.
+      tfds     - a prepared TFDS dataset read from `tfds_data_dir` (never downloaded).
+    Files ending in `.gz` are read gzip-compressed.
+    paths: files or globs without splits of their own (records are split by a hash of their id).
+    split_paths: {split: glob} when the source has its own splits (e.g. AESLC train/dev/test).
+    """
+
+    format: str = "builtin"
+    paths: tuple[str, ...] = ()
+    split_paths: dict[str, str] = dataclasses.field(default_factory=dict)
+    id_field: str = "id"
+    article_field: str = "article"
+    summary_field: str = "summary"
+    summary_marker: str = "@highlight"
+    tfds_name: str = ""
+    tfds_data_dir: str = ""
+    tfds_splits: dict[str, str] = dataclasses.field(
+        default_factory=lambda: {"train": "train", "validation": "validation", "test": "test"})
+    builtin_max_records: int = 0  # 0 = every docstring found
+
+    FORMATS = ("builtin", "jsonl", "csv", "tsv", "text_dir", "tfds")
+
+    def __post_init__(self):
+        _require(self.format in self.FORMATS, "source.format",
+                 f"{self.format!r} is not one of {', '.join(self.FORMATS)}")
+        for split in self.split_paths:
+            _require(split in SPLITS, f"source.split_paths.{split}", f"split must be one of {SPLITS}")
+        if self.format == "tfds":
+            _require(bool(self.tfds_name), "source.tfds_name",
+                     "set the TFDS dataset name (e.g. cnn_dailymail) when source.format is tfds")
+        elif self.format != "builtin":
+            _require(bool(self.paths) or bool(self.split_paths), "source.paths",
+                     f"give input files with source.paths or source.split_paths for format {self.format}")
+        _require(self.builtin_max_records >= 0, "source.builtin_max_records", "must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanConfig:
+    """Text cleaning and the length limits that drop a record (counted, with its reason)."""
+
+    unicode_form: str = "NFKC"
+    strip_html: bool = True
+    lowercase: bool = False
+    rules: tuple[str, ...] = ()  # dataset-specific rules, e.g. ("cnn_byline",)
+    min_article_words: int = 10
+    max_article_words: int = 10_000
+    min_summary_words: int = 1
+    max_summary_words: int = 400
+
+    RULES = ("cnn_byline",)
+
+    def __post_init__(self):
+        _require(self.unicode_form in ("NFC", "NFKC", "NFD", "NFKD", ""), "clean.unicode_form",
+                 "use NFKC (default), NFC, NFD, NFKD or '' for none")
+        for rule in self.rules:
+            _require(rule in self.RULES, "clean.rules", f"unknown rule {rule!r}; known: {self.RULES}")
+        _require(0 <= self.min_article_words <= self.max_article_words, "clean.min_article_words",
+                 "must be >= 0 and <= clean.max_article_words")
+        _require(0 <= self.min_summary_words <= self.max_summary_words, "clean.min_summary_words",
+                 "must be >= 0 and <= clean.max_summary_words")
+
+
+@dataclasses.dataclass(frozen=True)
+class DedupConfig:
+    """Exact (hash of the normalised article) and near-duplicate (MinHash LSH) removal."""
+
+    exact: bool = True
+    near: bool = True
+    shingle_words: int = 5
+    num_perm: int = 64
+    bands: int = 8
+    threshold: float = 0.8  # estimated Jaccard similarity at or above which a pair is a near-duplicate
+
+    def __post_init__(self):
+        _require(self.shingle_words >= 1, "dedup.shingle_words", "must be >= 1")
+        _require(self.bands >= 1 and self.num_perm % self.bands == 0, "dedup.bands",
+                 f"dedup.num_perm ({self.num_perm}) must be a multiple of dedup.bands ({self.bands})")
+        _require(0.0 < self.threshold <= 1.0, "dedup.threshold", "must be in (0, 1]")
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitConfig:
+    """Deterministic split by a salted hash of the record id, unless the source has its own splits."""
+
+    train: float = 0.9
+    validation: float = 0.05
+    test: float = 0.05
+    salt: str = "sumflow"
+
+    def __post_init__(self):
+        total = self.train + self.validation + self.test
+        _require(abs(total - 1.0) < 1e-6 and min(self.train, self.validation, self.test) >= 0,
+                 "split", f"train + validation + test must be 1.0 and each >= 0 (got {total:g})")
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizerConfig:
+    """SentencePiece subword model: learned from the train split, or reused from `model_path`.
+
+    Ids: pad=0, unk=1, bos=2, eos=3 (fixed; the model and decoders rely on them).
+    byte_fallback keeps every character representable, so the copy mechanism never meets <unk>.
+    """
+
+    model_path: str = ""  # reuse this .model instead of learning one
+    model_type: str = "unigram"
+    vocab_size: int = 8000
+    character_coverage: float = 0.9995
+    byte_fallback: bool = True
+    sample_documents: int = 20_000  # train documents (article + summary) the model is learned from
+    seed: int = 17
+
+    def __post_init__(self):
+        _require(self.model_type in ("unigram", "bpe"), "tokenizer.model_type", "use unigram or bpe")
+        _require(self.vocab_size >= 300 or self.model_path != "", "tokenizer.vocab_size",
+                 "must be >= 300 (byte fallback alone needs 256 pieces)")
+        _require(0.9 <= self.character_coverage <= 1.0, "tokenizer.character_coverage", "must be in [0.9, 1]")
+        _require(self.sample_documents > 0, "tokenizer.sample_documents", "must be > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessConfig:
+    """Where the preprocessing job writes, and the Beam runner it uses."""
+
+    output_dir: str = "runs/default/data"
+    records_per_shard: int = 20_000  # shards per split = ceil(records / records_per_shard)
+    runner: str = "DirectRunner"
+    direct_num_workers: int = 0  # 0 = one per core
+    direct_running_mode: str = "multi_processing"
+
+    def __post_init__(self):
+        _require(bool(self.output_dir), "preprocess.output_dir", "set an output directory")
+        _require(self.records_per_shard > 0, "preprocess.records_per_shard", "must be > 0")
+        _require(self.direct_running_mode in ("in_memory", "multi_threading", "multi_processing"),
+                 "preprocess.direct_running_mode", "use in_memory, multi_threading or multi_processing")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The attention seq2seq (bidirectional encoder, attention decoder, pointer-generator, coverage)."""
+
+    embedding_dim: int = 128
+    encoder_units: int = 128  # per direction
+    decoder_units: int = 256
+    cell: str = "gru"  # gru | lstm
+    attention: str = "bahdanau"  # bahdanau (additive) | luong (multiplicative)
+    attention_units: int = 128
+    pointer_generator: bool = True
+    coverage: bool = True
+    tie_embeddings: bool = True
+    dropout: float = 0.0
+    max_source_tokens: int = 400
+    max_target_tokens: int = 100
+
+    def __post_init__(self):
+        _require(self.cell in ("gru", "lstm"), "model.cell", "use gru or lstm")
+        _require(self.attention in ("bahdanau", "luong"), "model.attention", "use bahdanau or luong")
+        for key in ("embedding_dim", "encoder_units", "decoder_units", "attention_units",
+                    "max_source_tokens", "max_target_tokens"):
+            _require(getattr(self, key) > 0, f"model.{key}", "must be > 0")
+        _require(0.0 <= self.dropout < 1.0, "model.dropout", "must be in [0, 1)")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation, checkpoints and the distribution strategy of `sumflow train`."""
+
+    data_dir: str = "runs/default/data"  # a preprocess output (read by its manifest)
+    model_dir: str = "runs/default/model"
+    batch_size: int = 32
+    epochs: int = 10
+    steps_per_epoch: int = 0  # 0 = one pass over the train split
+    learning_rate: float = 1e-3
+    warmup_steps: int = 200
+    decay: str = "cosine"  # cosine | constant | rsqrt
+    clip_norm: float = 2.0
+    label_smoothing: float = 0.0
+    coverage_loss_weight: float = 1.0
+    shuffle_buffer: int = 10_000
+    bucket_boundaries: tuple[int, ...] = (50, 100, 200, 300)
+    deterministic: bool = False
+    seed: int = 42
+    mixed_precision: str = "auto"  # auto (bf16/fp16 on GPU only) | off
+    jit_compile: str = "auto"  # auto (GPU only: XLA was slower on CPU) | on | off
+    strategy: str = "auto"  # auto | default | mirrored | multi_worker
+    early_stopping_patience: int = 3
+    validation_rouge_samples: int = 64
+    max_minutes: float = 0.0  # 0 = no wall-clock limit
+
+    def __post_init__(self):
+        _require(self.batch_size > 0, "train.batch_size", "must be > 0")
+        _require(self.epochs > 0, "train.epochs", "must be > 0")
+        _require(self.learning_rate > 0, "train.learning_rate", "must be > 0")
+        _require(self.decay in ("cosine", "constant", "rsqrt"), "train.decay", "use cosine, constant or rsqrt")
+        _require(self.mixed_precision in ("auto", "off"), "train.mixed_precision", "use auto or off")
+        _require(self.jit_compile in ("auto", "on", "off"), "train.jit_compile", "use auto, on or off")
+        _require(self.strategy in ("auto", "default", "mirrored", "multi_worker"), "train.strategy",
+                 "use auto, default, mirrored or multi_worker")
+        _require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing", "must be in [0, 1)")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodeConfig:
+    """In-graph greedy or beam search."""
+
+    method: str = "beam"  # greedy | beam
+    beam_size: int = 4
+    min_length: int = 1
+    max_length: int = 100
+    length_penalty: float = 1.0  # alpha of the GNMT length normalisation ((5 + len) / 6) ** alpha
+    coverage_penalty: float = 0.0  # beta of the GNMT coverage penalty
+    no_repeat_ngram: int = 3  # 0 = off
+
+    def __post_init__(self):
+        _require(self.method in ("greedy", "beam"), "decode.method", "use greedy or beam")
+        _require(self.beam_size >= 1, "decode.beam_size", "must be >= 1")
+        _require(0 <= self.min_length <= self.max_length, "decode.min_length", "must be in [0, max_length]")
+
+
+@dataclasses.dataclass(frozen=True)
+class SummarizeConfig:
+    """The batch summarization job (`sumflow summarize`)."""
+
+    model_dir: str = "runs/default/export"
+    inputs: tuple[str, ...] = ()
+    format: str = "jsonl"  # jsonl | text_dir | tfrecord
+    id_field: str = "id"
+    text_field: str = "article"
+    output_dir: str = "runs/default/summaries"
+    batch_size: int = 32
+    long_documents: str = "truncate"  # truncate | chunk | reject
+
+    def __post_init__(self):
+        _require(self.format in ("jsonl", "text_dir", "tfrecord"), "summarize.format",
+                 "use jsonl, text_dir or tfrecord")
+        _require(self.long_documents in ("truncate", "chunk", "reject"), "summarize.long_documents",
+                 "use truncate, chunk or reject")
+        _require(self.batch_size > 0, "summarize.batch_size", "must be > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateConfig:
+    """ROUGE reports (`sumflow evaluate`)."""
+
+    metrics: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+    use_stemmer: bool = True
+    bootstrap_samples: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
+    lead_k: int = 3
+    workers: int = 0  # 0 = one per core
+
+    def __post_init__(self):
+        for metric in self.metrics:
+            _require(metric in ("rouge1", "rouge2", "rougeL", "rougeLsum"), "evaluate.metrics",
+                     f"unknown metric {metric!r}")
+        _require(0.0 < self.confidence < 1.0, "evaluate.confidence", "must be in (0, 1)")
+        _require(self.bootstrap_samples >= 0, "evaluate.bootstrap_samples", "must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    source: SourceConfig = dataclasses.field(default_factory=SourceConfig)
+    clean: CleanConfig = dataclasses.field(default_factory=CleanConfig)
+    dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
+    split: SplitConfig = dataclasses.field(default_factory=SplitConfig)
+    tokenizer: TokenizerConfig = dataclasses.field(default_factory=TokenizerConfig)
+    preprocess: PreprocessConfig = dataclasses.field(default_factory=PreprocessConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    decode: DecodeConfig = dataclasses.field(default_factory=DecodeConfig)
+    summarize: SummarizeConfig = dataclasses.field(default_factory=SummarizeConfig)
+    evaluate: EvaluateConfig = dataclasses.field(default_factory=EvaluateConfig)
+
+
+def to_dict(config: Any) -> dict:
+    """A plain, YAML/JSON-friendly dict of a config (tuples become lists)."""
+
+    def plain(value):
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return {k: plain(v) for k, v in dataclasses.asdict(config).items()}

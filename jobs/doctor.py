@@ -1,0 +1,48 @@
+"""`sumflow doctor`: the versions in use, the Beam runners available and whether a GPU is visible."""
+
+from __future__ import annotations
+
+import click
+
+PACKAGES = ("sumflow", "tensorflow", "tensorflow-text", "keras", "apache-beam", "tensorflow-datasets",
+            "rouge-score", "click", "sentencepiece", "datasketch", "google-crc32c", "numpy", "protobuf")
+
+
+@click.command("doctor")
+def command():
+    """Print versions, Beam runners and visible accelerators (a quick check of an install)."""
+    import os
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    click.echo(f"python {platform.python_version()} ({platform.machine()}, {os.cpu_count()} cores)")
+    for name in PACKAGES:
+        try:
+            click.echo(f"  {name:20s} {version(name)}")
+        except PackageNotFoundError:
+            click.echo(f"  {name:20s} NOT INSTALLED")
+    click.echo("beam runners:")
+    runners = {"DirectRunner (local FnApiRunner, multi-process)": "apache_beam.runners.portability.fn_api_runner",
+               "DataflowRunner": "apache_beam.runners.dataflow.dataflow_runner",
+               "FlinkRunner": "apache_beam.runners.portability.flink_runner",
+               "SparkRunner": "apache_beam.runners.portability.spark_runner",
+               "PortableRunner": "apache_beam.runners.portability.portable_runner"}
+    import importlib
+
+    for name, module in runners.items():
+        try:
+            importlib.import_module(module)
+            click.echo(f"  {name}: available")
+        except Exception as e:  # report, do not crash: doctor is for diagnosing broken installs
+            click.echo(f"  {name}: unavailable ({type(e).__name__}: {e})")
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    click.echo(f"gpu: {', '.join(g.name for g in gpus) if gpus else 'none visible (training runs on CPU)'}")
+    try:
+        import tensorflow_text  # noqa: F401  (registers the SentencePiece ops exported models need)
+
+        click.echo("tensorflow-text ops: loaded")
+    except Exception as e:
+        click.echo(f"tensorflow-text ops: FAILED ({e})")

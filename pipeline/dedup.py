@@ -1,0 +1,224 @@
+"""`FindDuplicates`: exact and near-duplicate articles, and which copy of each group survives.
+
+Exact duplicates share the hash of their case- and whitespace-folded article. Near duplicates are found with
+MinHash over word shingles (datasketch) and LSH banding: records sharing any band bucket are candidates, and
+a candidate is a duplicate when the signatures estimate Jaccard similarity >= `dedup.threshold`.
+
+In every group one record survives: the one in the most precious split (test, then validation, then train:
+evaluation data is never dropped in favour of training data), then the smallest id. The output is the list of
+records to drop, each with the id it duplicates; records that were in another split than their survivor make
+the cross-split leakage report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import apache_beam as beam
+import numpy as np
+
+from configs.schema import DedupConfig
+
+SPLIT_RANK = {"test": 0, "validation": 1, "train": 2}
+_WORD = re.compile(r"\w+")
+
+
+def exact_key(article: str) -> str:
+    return hashlib.sha1(" ".join(article.lower().split()).encode("utf-8")).hexdigest()
+
+
+def shingles(article: str, n: int) -> list[bytes]:
+    words = _WORD.findall(article.lower())
+    if len(words) <= n:
+        return [" ".join(words).encode("utf-8")]
+    return [" ".join(words[i:i + n]).encode("utf-8") for i in range(len(words) - n + 1)]
+
+
+class MinHasher:
+    """MinHash signatures (datasketch's permutations, fixed seed: identical on every worker)."""
+
+    def __init__(self, cfg: DedupConfig):
+        from datasketch import MinHash
+
+        self._cfg = cfg
+        self._template = MinHash(num_perm=cfg.num_perm, seed=1)
+
+    def signature(self, article: str) -> np.ndarray:
+        m = self._template.copy()
+        m.update_batch(shingles(article, self._cfg.shingle_words))
+        return m.hashvalues.astype(np.uint64)
+
+    def band_keys(self, signature: np.ndarray) -> list[str]:
+        rows = self._cfg.num_perm // self._cfg.bands
+        return [f"{b}:{hashlib.sha1(signature[b * rows:(b + 1) * rows].tobytes()).hexdigest()[:16]}"
+                for b in range(self._cfg.bands)]
+
+
+def _member(record: dict) -> tuple:
+    return (SPLIT_RANK.get(record["split"], 3), record["id"], record["split"])
+
+
+class _NearKeys(beam.DoFn):
+    def __init__(self, cfg: DedupConfig):
+        self._cfg = cfg
+
+    def setup(self):
+        self._hasher = MinHasher(self._cfg)
+
+    def process(self, record):
+        signature = self._hasher.signature(record["article"])
+        member = _member(record) + (signature.tobytes(),)
+        for key in self._hasher.band_keys(signature):
+            yield key, member
+
+
+def _exact_drops(group):
+    _, members = group
+    members = sorted(members)
+    keeper = members[0]
+    for rank, record_id, split in members[1:]:
+        yield {"id": record_id, "reason": "duplicate_exact", "split": split, "kept_id": keeper[1],
+               "kept_split": keeper[2], "similarity": 1.0}
+
+
+def _near_drops(group, threshold: float):
+    _, members = group
+    if len(members) < 2:
+        return
+    members = sorted(members)
+    keeper = members[0]
+    keeper_sig = np.frombuffer(keeper[3], dtype=np.uint64)
+    for rank, record_id, split, sig in members[1:]:
+        if record_id == keeper[1]:
+            continue
+        similarity = float(np.mean(np.frombuffer(sig, dtype=np.uint64) == keeper_sig))
+        if similarity >= threshold:
+            yield {"id": record_id, "reason": "near_duplicate", "split": split, "kept_id": keeper[1],
+                   "kept_split": keeper[2], "similarity": round(similarity, 4)}
+
+
+def _first_reason(drops):
+    """One drop per id: an exact duplicate wins over a near one, then the smallest kept id."""
+    return min(drops, key=lambda d: (d["reason"] != "duplicate_exact", d["kept_id"]))
+
+
+class FindDuplicates(beam.PTransform):
+    """cleaned records -> drop dicts {id, reason, split, kept_id, kept_split, similarity}, one per dropped id."""
+
+    def __init__(self, cfg: DedupConfig):
+        super().__init__()
+        self._cfg = cfg
+
+    def expand(self, records):
+        cfg = self._cfg
+        drops = []
+        if cfg.exact:
+            drops.append(records
+                         | "ExactKey" >> beam.Map(lambda r: (exact_key(r["article"]), _member(r)))
+                         | "GroupExact" >> beam.GroupByKey()
+                         | "ExactDrops" >> beam.FlatMap(_exact_drops))
+        if cfg.near:
+            drops.append(records
+                         | "BandKeys" >> beam.ParDo(_NearKeys(cfg))
+                         | "GroupBands" >> beam.GroupByKey()
+                         | "NearDrops" >> beam.FlatMap(_near_drops, threshold=cfg.threshold))
+        if not drops:
+            return records.pipeline | "NoDuplicates" >> beam.Create([])
+        return (drops | "AllDrops" >> beam.Flatten()
+                | "ById" >> beam.Map(lambda d: (d["id"], d))
+                | "OnePerId" >> beam.CombinePerKey(_first_reason)
+                | "Values" >> beam.Values())
+
+
+def leakage_report(drops: list[dict]) -> dict:
+    """Duplicates whose survivor sits in another split: counts per (dropped split -> kept split), examples."""
+    pairs: dict[str, int] = {}
+    examples: list[dict] = []
+    for d in drops:
+        if d["split"] != d["kept_split"]:
+            key = f"{d['split']}->{d['kept_split']}"
+            pairs[key] = pairs.get(key, 0) + 1
+            if len(examples) < 20:
+                examples.append({k: d[k] for k in ("id", "kept_id", "reason", "similarity")})
+    return {"cross_split_duplicates": sum(pairs.values()), "by_split_pair": dict(sorted(pairs.items())),
+            "examples": examples}
+
+
+class _ApplyDrops(beam.DoFn):
+    """Drops the records pass one marked as duplicates (the lists are loaded once per worker, in setup)."""
+
+    def __init__(self, drops_pattern: str, duplicate_ids_pattern: str):
+        self._drops_pattern, self._duplicate_ids_pattern = drops_pattern, duplicate_ids_pattern
+
+    def setup(self):
+        self._drops = {d["id"]: d for d in _read_jsonl(self._drops_pattern)}
+        self._duplicate_ids = set(_read_lines(self._duplicate_ids_pattern))
+
+    def process(self, record):
+        from pipeline.sources import dead_letter
+
+        drop = self._drops.get(record["id"])
+        if drop is not None and drop["kept_id"] != record["id"]:
+            yield beam.pvalue.TaggedOutput("dropped", dead_letter(
+                id=record["id"], reason=drop["reason"],
+                detail=f"duplicate of {drop['kept_id']} ({drop['kept_split']}, similarity {drop['similarity']})"))
+        elif record["id"] in self._duplicate_ids:
+            yield beam.pvalue.TaggedOutput("same_id", (record["id"], record))
+        else:
+            yield record
+
+
+def _resolve_same_id(group):
+    """Several records under one id: keep one (the smallest content, so the choice is stable), drop the rest."""
+    from pipeline.sources import dead_letter
+
+    record_id, records = group
+    records = sorted(records, key=lambda r: (r["article"], r["summary"]))
+    yield records[0]
+    for _ in records[1:]:
+        yield beam.pvalue.TaggedOutput("dropped", dead_letter(
+            id=record_id, reason="duplicate_id", detail="another record has this id; ids must be unique"))
+
+
+def _read_jsonl(pattern: str) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in _read_lines(pattern)]
+
+
+def _read_lines(pattern: str) -> list[str]:
+    from apache_beam.io.filesystems import FileSystems
+
+    lines = []
+    for metadata in FileSystems.match([pattern])[0].metadata_list:
+        with FileSystems.open(metadata.path) as f:
+            lines.extend(line for line in f.read().decode("utf-8").splitlines() if line)
+    return lines
+
+
+class ApplyDuplicates(beam.PTransform):
+    """cleaned records -> {records, dropped}, using the drop list and duplicate-id list of pass one."""
+
+    def __init__(self, drops_pattern: str, duplicate_ids_pattern: str):
+        super().__init__()
+        self._drops_pattern, self._duplicate_ids_pattern = drops_pattern, duplicate_ids_pattern
+
+    def expand(self, records):
+        applied = records | "Drop" >> beam.ParDo(
+            _ApplyDrops(self._drops_pattern, self._duplicate_ids_pattern)).with_outputs(
+            "dropped", "same_id", main="records")
+        resolved = (applied["same_id"] | "GroupSameId" >> beam.GroupByKey()
+                    | "Resolve" >> beam.FlatMap(_resolve_same_id).with_outputs("dropped", main="records"))
+        return {"records": (applied["records"], resolved["records"]) | "Kept" >> beam.Flatten(),
+                "dropped": (applied["dropped"], resolved["dropped"]) | "Dropped" >> beam.Flatten()}
+
+
+class DuplicateIds(beam.PTransform):
+    """records -> ids that occur more than once."""
+
+    def expand(self, records):
+        return (records | "Ids" >> beam.Map(lambda r: r["id"])
+                | "CountIds" >> beam.combiners.Count.PerElement()
+                | "Repeated" >> beam.Filter(lambda kv: kv[1] > 1)
+                | "Keys" >> beam.Keys())

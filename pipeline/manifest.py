@@ -1,0 +1,118 @@
+"""The preprocess output's manifest: how training and summarization find and verify the data.
+
+Layout of a preprocess output directory:
+  manifest.json            this manifest (written before the marker)
+  config.yaml              the resolved config of the run
+  vocab/spm.model          the SentencePiece model (`vocab.model_file`)
+  data/{split}-SSSSS-of-NNNNN.tfrecord   tf.train.Example records (pipeline/records.py)
+  dead_letter/*.jsonl      every dropped record with its reason
+  stats.json               length histograms, dedup and leakage report
+  _SUCCESS                 completion marker, written last; holds the run fingerprint
+
+A reader calls `read_manifest(data_dir)`: it refuses a directory without `_SUCCESS`, an unknown format or
+schema, and a vocabulary whose hash differs from the one recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+from pipeline.records import SCHEMA_VERSION
+
+MANIFEST_FORMAT = "sumflow.preprocess/v1"
+MANIFEST_NAME = "manifest.json"
+from pipeline.outputs import SUCCESS_NAME  # noqa: F401  (re-exported)
+VOCAB_FILE = "vocab/spm.model"
+
+
+class ManifestError(ValueError):
+    """The data directory is incomplete, from another version, or does not match what the reader expects."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitInfo:
+    files: tuple[str, ...]  # relative to the data directory
+    num_records: int
+
+
+@dataclasses.dataclass(frozen=True)
+class VocabInfo:
+    model_file: str  # relative to the data directory
+    sha256: str  # Tokenizer.vocab_sha256()
+    size: int
+    pad_id: int = 0
+    unk_id: int = 1
+    bos_id: int = 2
+    eos_id: int = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifest:
+    format: str
+    schema_version: str
+    splits: dict[str, SplitInfo]
+    vocab: VocabInfo
+    counts: dict[str, Any]  # {"input": n, "written": n, "dropped": {reason: n}}
+    inputs: list[dict]  # [{"path", "size", "mtime"}] or the TFDS dataset's identity
+    fingerprint: str  # inputs + config + code version: what `_SUCCESS` records
+    config: dict
+    code_version: str
+    seed: int
+    created: str
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Manifest":
+        d = dict(d)
+        d["splits"] = {k: SplitInfo(files=tuple(v["files"]), num_records=v["num_records"])
+                       for k, v in d["splits"].items()}
+        d["vocab"] = VocabInfo(**d["vocab"])
+        return cls(**d)
+
+
+def _join(data_dir: str, rel: str) -> str:
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.join(data_dir, rel)
+
+
+def read_manifest(data_dir: str, *, verify_vocab: bool = True) -> Manifest:
+    """Load and check a preprocess output's manifest (see the module docstring)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    if not FileSystems.exists(_join(data_dir, SUCCESS_NAME)):
+        raise ManifestError(f"{data_dir}: no {SUCCESS_NAME} marker; the preprocess run there did not finish "
+                            f"(rerun `sumflow preprocess` with this output directory)")
+    with FileSystems.open(_join(data_dir, MANIFEST_NAME)) as f:
+        manifest = Manifest.from_dict(json.loads(f.read().decode("utf-8")))
+    if manifest.format != MANIFEST_FORMAT:
+        raise ManifestError(f"{data_dir}: manifest format {manifest.format!r}, this sumflow reads "
+                            f"{MANIFEST_FORMAT!r}; rerun `sumflow preprocess --force`")
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise ManifestError(f"{data_dir}: records use schema {manifest.schema_version!r}, this sumflow reads "
+                            f"{SCHEMA_VERSION!r}; rerun `sumflow preprocess --force`")
+    if verify_vocab:
+        from pipeline.tokenizer import Tokenizer
+
+        actual = Tokenizer.load(_join(data_dir, manifest.vocab.model_file)).vocab_sha256()
+        if actual != manifest.vocab.sha256:
+            raise ManifestError(f"{data_dir}: {manifest.vocab.model_file} hashes to {actual[:12]}, the manifest "
+                                f"records {manifest.vocab.sha256[:12]}; the vocabulary was replaced after "
+                                f"preprocessing. Rerun `sumflow preprocess --force`")
+    return manifest
+
+
+def split_paths(data_dir: str, manifest: Manifest, split: str) -> list[str]:
+    """Absolute paths of one split's TFRecord shards, as the manifest lists them."""
+    if split not in manifest.splits:
+        raise ManifestError(f"{data_dir}: no split {split!r}; the manifest has {sorted(manifest.splits)}")
+    return [_join(data_dir, rel) for rel in manifest.splits[split].files]
+
+
+def vocab_path(data_dir: str, manifest: Manifest) -> str:
+    return _join(data_dir, manifest.vocab.model_file)

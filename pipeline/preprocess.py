@@ -1,0 +1,245 @@
+"""The preprocessing job: raw pairs -> cleaned, deduplicated, split, tokenized, sharded TFRecords + manifest.
+
+Two Beam pipelines, like an analyze/transform pair:
+  1. analysis: read -> clean -> find duplicates (exact + MinHash LSH) and repeated ids; learn the
+     SentencePiece model from a deterministic sample of the train split.
+  2. write:    read -> clean -> drop duplicates -> tokenize -> TFRecords per split; every dropped record goes
+     to the dead-letter files with its reason, and counts are checked: input = written + dropped.
+Re-reading and re-cleaning in pass two keeps each pipeline one fused stream (the local runner would otherwise
+hold every record in memory between the passes). Pass one is skipped when there is nothing to analyse
+(no dedup and a given vocabulary).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import glob
+import hashlib
+import json
+import os
+import sys
+import time
+from typing import Callable, Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from configs.load import config_fingerprint, config_yaml
+from configs.schema import SPLITS, Config
+from pipeline import builtin_corpus, outputs, stats as stats_lib
+from pipeline.clean import CleanPairs
+from pipeline.dedup import ApplyDuplicates, DuplicateIds, FindDuplicates, leakage_report
+from pipeline.manifest import MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, SplitInfo, VocabInfo
+from pipeline.records import SCHEMA_VERSION
+from pipeline.sources import DROPPED, RECORDS, ReadPairs, input_files
+from pipeline.tfrecords import STATS, TokenizeAndSerialize, WriteSplits
+from pipeline.tokenizer import Tokenizer
+from pipeline.vocab import LearnVocabulary
+
+OUTPUT_NAMES = ["data", "vocab", "dead_letter", "analysis", "stats.json", "config.yaml", MANIFEST_NAME]
+
+
+class AccountingError(RuntimeError):
+    """Records went missing: input != written + dropped."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessResult:
+    status: str  # "written" | "skipped"
+    output_dir: str
+    manifest: Manifest | None
+    seconds: float
+
+
+def code_version() -> str:
+    """sumflow's version plus a hash of the code that shapes the output (pipeline/ and configs/)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    h = hashlib.sha256()
+    for path in sorted(glob.glob(os.path.join(root, "pipeline", "*.py")) + [os.path.join(root, "configs",
+                                                                                          "schema.py")]):
+        with open(path, "rb") as f:
+            h.update(f.read())
+    try:
+        from importlib.metadata import version
+
+        release = version("sumflow")
+    except Exception:  # running from a checkout that was not installed
+        release = "0+unknown"
+    return f"{release}+{h.hexdigest()[:12]}"
+
+
+def input_fingerprints(config: Config) -> list[dict]:
+    """What identifies the inputs: path, size and mtime of each file; the dataset identity for TFDS/builtin."""
+    cfg = config.source
+    if cfg.format == "builtin":
+        files = builtin_corpus.module_files()
+        h = hashlib.sha256("\n".join(f"{p}:{os.path.getsize(p)}" for p in files).encode()).hexdigest()[:16]
+        return [{"builtin": "python-stdlib-docstrings", "python": sys.version.split()[0], "files": len(files),
+                 "sha256": h}]
+    if cfg.format == "tfds":
+        return [{"tfds": cfg.tfds_name, "data_dir": cfg.tfds_data_dir, "splits": cfg.tfds_splits}]
+    out = []
+    for path, split in input_files(cfg):
+        metadata = FileSystems.match([path])[0].metadata_list[0]
+        out.append({"path": path, "split": split, "size": metadata.size_in_bytes,
+                    "mtime": getattr(metadata, "last_updated_in_seconds", None)})
+    return out
+
+
+def _fingerprint(config: Config, inputs: list[dict], version: str) -> str:
+    sections = {k: dataclasses.asdict(getattr(config, k)) for k in ("source", "clean", "dedup", "split",
+                                                                   "tokenizer")}
+    payload = json.dumps({"config": sections, "inputs": inputs, "code": version}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _read_clean(p: beam.Pipeline, config: Config):
+    raw = p | "Read" >> ReadPairs(config.source)
+    cleaned = raw[RECORDS] | "Clean" >> CleanPairs(config.clean, config.split)
+    return raw, cleaned
+
+
+def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_vocab: bool) -> None:
+    """Pass one (see the module docstring). Writes `analysis/` and, if asked, `vocab/spm.model`."""
+    _, cleaned = _read_clean(p, config)
+    records = cleaned[RECORDS]
+    analysis = FileSystems.join(staging, "analysis")
+    (records | "FindDuplicates" >> FindDuplicates(config.dedup)
+     | "DropsJson" >> beam.Map(lambda d: json.dumps(d, sort_keys=True))
+     | "WriteDrops" >> beam.io.WriteToText(FileSystems.join(analysis, "duplicates"), file_name_suffix=".jsonl"))
+    (records | "DuplicateIds" >> DuplicateIds()
+     | "WriteDuplicateIds" >> beam.io.WriteToText(FileSystems.join(analysis, "duplicate_ids"),
+                                                  file_name_suffix=".txt"))
+    if learn_vocab:
+        (records | "TrainOnly" >> beam.Filter(lambda r: r["split"] == "train")
+         | "LearnVocabulary" >> LearnVocabulary(config.tokenizer, FileSystems.join(staging, VOCAB_FILE)))
+
+
+def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
+    """Pass two (see the module docstring). Writes `data/`, `dead_letter/` and `analysis/{counts,stats}`."""
+    raw, cleaned = _read_clean(p, config)
+    analysis = FileSystems.join(staging, "analysis")
+    kept = cleaned[RECORDS] | "ApplyDuplicates" >> ApplyDuplicates(
+        FileSystems.join(analysis, "duplicates*.jsonl"), FileSystems.join(analysis, "duplicate_ids*.txt"))
+    tokenized = kept["records"] | "TokenizeAndSerialize" >> TokenizeAndSerialize(
+        FileSystems.join(staging, VOCAB_FILE))
+    tokenized | "WriteSplits" >> WriteSplits(FileSystems.join(staging, "data"))
+
+    dropped = (raw[DROPPED], cleaned[DROPPED], kept["dropped"]) | "AllDropped" >> beam.Flatten()
+    (dropped | "DeadLetterJson" >> beam.Map(lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
+     | "WriteDeadLetters" >> beam.io.WriteToText(FileSystems.join(staging, "dead_letter", "dropped"),
+                                                 file_name_suffix=".jsonl"))
+    # Accounting: input is counted where records enter, independently of what happens to them later.
+    inputs = ((raw[RECORDS] | "InputRecords" >> beam.Map(lambda _: "input"),
+               raw[DROPPED] | "InputUnreadable" >> beam.Map(lambda _: "input"),
+               dropped | "DropReasons" >> beam.Map(lambda d: "dropped:" + d["reason"]))
+              | "CountKeys" >> beam.Flatten() | "Count" >> beam.combiners.Count.PerElement()
+              | "AsDict" >> beam.combiners.ToDict())
+    (inputs | "CountsJson" >> beam.Map(json.dumps)
+     | "WriteCounts" >> beam.io.WriteToText(FileSystems.join(analysis, "counts"), file_name_suffix=".json"))
+    (tokenized[STATS] | "MergeStats" >> beam.CombineGlobally(stats_lib.MergeStats())
+     | "StatsJson" >> beam.Map(json.dumps)
+     | "WriteStats" >> beam.io.WriteToText(FileSystems.join(analysis, "lengths"), file_name_suffix=".json"))
+
+
+def _read_json(pattern: str):
+    from pipeline.dedup import _read_lines
+
+    lines = _read_lines(pattern)
+    return json.loads(lines[0]) if lines else {}
+
+
+def _split_files(staging: str) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for split in SPLITS:
+        matched = FileSystems.match([FileSystems.join(staging, "data", f"{split}-*.tfrecord")])[0].metadata_list
+        out[split] = tuple(sorted("data/" + m.path.rsplit("/", 1)[-1] for m in matched))
+    return out
+
+
+def _write_text(path: str, text: str) -> None:
+    with FileSystems.create(path) as f:
+        f.write(text.encode("utf-8"))
+
+
+def run(config: Config, *, force: bool = False, beam_args: Sequence[str] = (),
+        make_pipeline: Callable[[], beam.Pipeline] | None = None,
+        log: Callable[[str], None] = print) -> PreprocessResult:
+    """Run the preprocessing job; returns quickly with status "skipped" when the same run already completed."""
+    from pipeline.runner import make_pipeline as default_make_pipeline, pipeline_options
+
+    start = time.time()
+    out = config.preprocess.output_dir
+    version = code_version()
+    inputs = input_fingerprints(config)
+    fingerprint = _fingerprint(config, inputs, version)
+    if not force and outputs.read_marker(out) == fingerprint:
+        log(f"preprocess: {out} is already complete for these inputs and config (fingerprint {fingerprint}); "
+            f"nothing to do. Use --force to rerun.")
+        from pipeline.manifest import read_manifest
+
+        return PreprocessResult("skipped", out, read_manifest(out, verify_vocab=False), time.time() - start)
+
+    make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
+    with outputs.locked(out):
+        staging = outputs.new_staging(out)
+        _write_text(FileSystems.join(staging, "config.yaml"), config_yaml(config))
+        dedup = config.dedup.exact or config.dedup.near
+        learn_vocab = not config.tokenizer.model_path
+        if config.tokenizer.model_path:
+            with FileSystems.open(config.tokenizer.model_path) as src:
+                _write_text_bytes(FileSystems.join(staging, VOCAB_FILE), src.read())
+        if dedup or learn_vocab:
+            log("preprocess: pass 1/2 (clean, find duplicates" + (", learn vocabulary)" if learn_vocab else ")"))
+            with make() as p:
+                build_analysis(p, config, staging, learn_vocab=learn_vocab)
+        log("preprocess: pass 2/2 (clean, drop duplicates, tokenize, write TFRecords)")
+        with make() as p:
+            build_write(p, config, staging)
+        manifest = _finish(config, staging, inputs, fingerprint, version)
+        outputs.commit(staging, out, OUTPUT_NAMES, fingerprint)
+    seconds = time.time() - start
+    c = manifest.counts
+    log(f"preprocess: wrote {c['written']} records "
+        + ", ".join(f"{s}={i.num_records}" for s, i in manifest.splits.items())
+        + f"; dropped {sum(c['dropped'].values())} {c['dropped']}; {c['input']} input records; "
+        f"{seconds:.1f}s -> {out}")
+    return PreprocessResult("written", out, manifest, seconds)
+
+
+def _write_text_bytes(path: str, data: bytes) -> None:
+    with FileSystems.create(path) as f:
+        f.write(data)
+
+
+def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, version: str) -> Manifest:
+    """Check the accounting, write stats.json and manifest.json into staging; return the manifest."""
+    analysis = FileSystems.join(staging, "analysis")
+    counts = _read_json(FileSystems.join(analysis, "counts*.json"))
+    lengths = _read_json(FileSystems.join(analysis, "lengths*.json"))
+    from pipeline.dedup import _read_jsonl
+
+    drops = _read_jsonl(FileSystems.join(analysis, "duplicates*.jsonl"))
+    n_input = counts.get("input", 0)
+    dropped = {k.split(":", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("dropped:")}
+    written = {split: lengths.get(split, {}).get("records", 0) for split in SPLITS}
+    if n_input != sum(written.values()) + sum(dropped.values()):
+        raise AccountingError(f"{n_input} records read but {sum(written.values())} written and "
+                              f"{sum(dropped.values())} dropped: records were lost")
+    tokenizer = Tokenizer.load(FileSystems.join(staging, VOCAB_FILE))
+    files = _split_files(staging)
+    manifest = Manifest(
+        format=MANIFEST_FORMAT, schema_version=SCHEMA_VERSION,
+        splits={s: SplitInfo(files=files[s], num_records=written[s]) for s in SPLITS},
+        vocab=VocabInfo(model_file=VOCAB_FILE, sha256=tokenizer.vocab_sha256(), size=tokenizer.vocab_size),
+        counts={"input": n_input, "written": sum(written.values()), "dropped": dropped},
+        inputs=inputs, fingerprint=fingerprint, config=json.loads(json.dumps(
+            dataclasses.asdict(config), default=list)),
+        code_version=version, seed=config.tokenizer.seed,
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    statistics = {"lengths": stats_lib.summarize(lengths), "leakage": leakage_report(drops),
+                  "config_fingerprint": config_fingerprint(config)}
+    _write_text(FileSystems.join(staging, "stats.json"), json.dumps(statistics, indent=2, sort_keys=True))
+    _write_text(FileSystems.join(staging, MANIFEST_NAME), manifest.to_json())
+    return manifest

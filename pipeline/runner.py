@@ -1,0 +1,46 @@
+"""Beam pipeline construction shared by the jobs: the runner and its options.
+
+`DirectRunner` here means Beam's local FnApiRunner, named explicitly: Beam 2.77's DirectRunner first tries
+to download the Prism runner binary, which hangs or fails offline (../shared/ENVIRONMENT.md, pitfall 1), and
+the FnApi path is also faster. It runs in multi-process mode with one worker per core by default. Any other
+runner (DataflowRunner, FlinkRunner, SparkRunner, PortableRunner) gets the pass-through Beam arguments as
+they are, e.g. `-- --runner DataflowRunner --project P --region R --temp_location gs://b/tmp
+--setup_file ./setup.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions, WorkerOptions,
+                                                  StandardOptions)
+
+from configs.schema import PreprocessConfig
+
+
+def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> PipelineOptions:
+    options = PipelineOptions(list(beam_args))
+    standard = options.view_as(StandardOptions)
+    if not standard.runner:
+        standard.runner = cfg.runner
+    if standard.runner in ("DirectRunner", "FnApiRunner"):
+        direct = options.view_as(DirectOptions)
+        if "--direct_running_mode" not in " ".join(beam_args):
+            direct.direct_running_mode = cfg.direct_running_mode
+        if not direct.direct_num_workers:
+            direct.direct_num_workers = cfg.direct_num_workers or os.cpu_count() or 1
+        harness = options.view_as(WorkerOptions)
+        if "--default_sdk_harness_log_level" not in " ".join(beam_args):
+            harness.default_sdk_harness_log_level = "WARNING"  # local workers' INFO lines drown the job's output
+    return options
+
+
+def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
+    runner = options.view_as(StandardOptions).runner
+    if runner in ("DirectRunner", "FnApiRunner"):
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+        return beam.Pipeline(runner=FnApiRunner(), options=options)
+    return beam.Pipeline(options=options)

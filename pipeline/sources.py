@@ -1,0 +1,287 @@
+"""Read raw article/summary pairs from JSONL, CSV/TSV, text folders, TFDS datasets or the built-in corpus.
+
+`ReadPairs` yields two PCollections: `records` - dicts {id, article, summary, split, origin} with the raw
+texts (`split` is the source's own split or "") - and `dropped` - dead-letter dicts {id, reason, detail,
+origin} for input that cannot become a record (malformed line, missing field, bad encoding).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from typing import Iterator
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from configs.schema import SourceConfig
+from pipeline import builtin_corpus
+
+DROPPED = "dropped"
+RECORDS = "records"
+NAMESPACE = "sumflow"
+
+# Field names of TFDS summarization datasets, used when the configured names are absent from the features.
+TFDS_FIELDS = {"cnn_dailymail": ("article", "highlights"), "xsum": ("document", "summary"),
+               "gigaword": ("document", "summary"), "multi_news": ("document", "summary"),
+               "aeslc": ("email_body", "subject_line"), "scientific_papers": ("article", "abstract"),
+               "billsum": ("text", "summary"), "reddit_tifu": ("documents", "tldr")}
+
+
+def dead_letter(*, id: str, reason: str, detail: str = "", origin: str = "") -> dict:
+    Metrics.counter(NAMESPACE, f"dropped_{reason}").inc()
+    return {"id": id, "reason": reason, "detail": detail[:300], "origin": origin}
+
+
+def content_id(*parts: str) -> str:
+    """An id for records that have none: a hash of their content, stable across runs and machines."""
+    return "sha1:" + hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
+    """(path, split) for every input file matched; raises FileNotFoundError naming a pattern that matched nothing."""
+    patterns = [(p, "") for p in cfg.paths] + [(p, s) for s, p in sorted(cfg.split_paths.items())]
+    out = []
+    for pattern, split in patterns:
+        if cfg.format == "text_dir" and not any(ch in pattern for ch in "*?["):
+            pattern = pattern.rstrip("/") + "/**"
+        matched = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        if not matched:
+            raise FileNotFoundError(f"source: no files match {pattern!r}")
+        out.extend((path, split) for path in matched)
+    return out
+
+
+class _ParsePairs(beam.DoFn):
+    """Turn one raw JSONL line (or CSV row dict) into a record, or a dead letter saying why not."""
+
+    def __init__(self, cfg: SourceConfig):
+        self._cfg = cfg
+
+    def _record(self, obj, origin: str, split: str, fallback_id: str = ""):
+        cfg = self._cfg
+        if not isinstance(obj, dict):
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=fallback_id, reason="malformed",
+                                                           detail=f"not an object: {str(obj)[:80]}", origin=origin))
+            return
+        article, summary = obj.get(cfg.article_field), obj.get(cfg.summary_field)
+        raw_id = obj.get(cfg.id_field)
+        record_id = str(raw_id) if raw_id not in (None, "") else (
+            fallback_id or content_id(str(article), str(summary)))
+        for name, value in ((cfg.article_field, article), (cfg.summary_field, summary)):
+            if value is None:
+                yield pvalue.TaggedOutput(DROPPED, dead_letter(id=record_id, reason="missing_field",
+                                                               detail=f"no {name!r}", origin=origin))
+                return
+        if isinstance(summary, list):  # several summary sentences
+            summary = "\n".join(str(s) for s in summary)
+        yield {"id": record_id, "article": str(article), "summary": str(summary), "split": split,
+               "origin": origin}
+
+    def process(self, element):
+        origin, split, line = element
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(repr(line)), reason="bad_encoding",
+                                                           detail=str(e), origin=origin))
+            return
+        if not text.strip():
+            return  # blank lines are layout, not records
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(text), reason="malformed",
+                                                           detail=f"{e}: {text[:80]}", origin=origin))
+            return
+        yield from self._record(obj, origin, split)
+
+
+class _ReadCsv(beam.DoFn):
+    """A whole CSV/TSV file (quoted fields may span lines, so files are not split)."""
+
+    def __init__(self, cfg: SourceConfig, split_of: dict):
+        self._cfg, self._split_of = cfg, split_of
+
+    def process(self, readable: fileio.ReadableFile) -> Iterator:
+        path = readable.metadata.path
+        parse = _ParsePairs(self._cfg)
+        delimiter = "\t" if self._cfg.format == "tsv" else ","
+        with readable.open() as f:
+            raw = f.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", errors="surrogateescape")
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        base = os.path.basename(path)
+        try:
+            for row in reader:
+                row_id = f"{base}:{reader.line_num}"
+                if None in row or any(v is None for v in row.values()):
+                    yield pvalue.TaggedOutput(DROPPED, dead_letter(
+                        id=row_id, reason="malformed", detail="wrong number of columns", origin=path))
+                    continue
+                bad = [k for k, v in row.items() if isinstance(v, str) and _has_surrogates(v)]
+                if bad:
+                    yield pvalue.TaggedOutput(DROPPED, dead_letter(
+                        id=row_id, reason="bad_encoding", detail=f"invalid UTF-8 in {bad}", origin=path))
+                    continue
+                yield from parse._record(row, path, self._split_of.get(path, ""), fallback_id=row_id)
+        except csv.Error as e:  # the rest of the file cannot be parsed: say so, do not drop it silently
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(
+                id=f"{base}:{reader.line_num}", reason="malformed", detail=f"csv error, rest of file: {e}",
+                origin=path))
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+class _ReadTextFile(beam.DoFn):
+    """One text file = one record: the article, then `marker` lines each followed by a summary sentence."""
+
+    def __init__(self, cfg: SourceConfig, root_of: dict, split_of: dict):
+        self._cfg, self._root_of, self._split_of = cfg, root_of, split_of
+
+    def process(self, readable: fileio.ReadableFile) -> Iterator:
+        path = readable.metadata.path
+        record_id = os.path.relpath(path, self._root_of.get(path, os.path.dirname(path)))
+        with readable.open() as f:
+            raw = f.read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=record_id, reason="bad_encoding", detail=str(e),
+                                                           origin=path))
+            return
+        article, summary = split_story(text, self._cfg.summary_marker)
+        if not summary:
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(
+                id=record_id, reason="missing_field", detail=f"no {self._cfg.summary_marker!r} summary lines",
+                origin=path))
+            return
+        yield {"id": record_id, "article": article, "summary": summary, "split": self._split_of.get(path, ""),
+               "origin": path}
+
+
+def split_story(text: str, marker: str) -> tuple[str, str]:
+    """CNN/DM story layout: article lines, then `marker` + one summary sentence per marker."""
+    article, summary, after_marker = [], [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped == marker:
+            after_marker = True
+        elif stripped and after_marker:
+            summary.append(stripped)
+            after_marker = False
+        elif stripped and not summary:
+            article.append(stripped)
+    return "\n".join(article), "\n".join(summary)
+
+
+class _ReadTfds(beam.DoFn):
+    """Iterate one split of a prepared TFDS dataset (never downloads: data must be in `tfds_data_dir`)."""
+
+    def __init__(self, cfg: SourceConfig):
+        self._cfg = cfg
+
+    def process(self, element) -> Iterator:
+        split, tfds_split = element
+        import tensorflow_datasets as tfds
+
+        cfg = self._cfg
+        builder = tfds.builder(cfg.tfds_name, data_dir=cfg.tfds_data_dir or None)
+        features = set(builder.info.features.keys())
+        article_field, summary_field = cfg.article_field, cfg.summary_field
+        if not {article_field, summary_field} <= features:
+            article_field, summary_field = TFDS_FIELDS.get(cfg.tfds_name.split("/")[0].split(":")[0],
+                                                           (article_field, summary_field))
+        if not {article_field, summary_field} <= features:
+            raise ValueError(f"source: TFDS {cfg.tfds_name} has features {sorted(features)}; set "
+                             f"source.article_field and source.summary_field to two of them")
+        origin = f"tfds:{cfg.tfds_name}/{tfds_split}"
+        dataset = builder.as_dataset(split=tfds_split, shuffle_files=False)
+        for index, example in enumerate(tfds.as_numpy(dataset)):
+            raw_id = example.get(cfg.id_field) if cfg.id_field in features else None
+            record_id = raw_id.decode("utf-8") if isinstance(raw_id, bytes) else f"{origin}/{index}"
+            texts = []
+            for value in (example[article_field], example[summary_field]):
+                try:
+                    texts.append(value.decode("utf-8"))
+                except UnicodeDecodeError as e:
+                    yield pvalue.TaggedOutput(DROPPED, dead_letter(id=record_id, reason="bad_encoding",
+                                                                   detail=str(e), origin=origin))
+                    break
+            else:
+                yield {"id": record_id, "article": texts[0], "summary": texts[1], "split": split,
+                       "origin": origin}
+
+
+class ReadPairs(beam.PTransform):
+    """The configured source -> {records, dropped}."""
+
+    def __init__(self, cfg: SourceConfig):
+        super().__init__()
+        self._cfg = cfg
+
+    def expand(self, pipeline):
+        cfg = self._cfg
+        if cfg.format == "builtin":
+            modules = builtin_corpus.module_files()
+            records = (pipeline
+                       | "ListModules" >> beam.Create(modules)
+                       | "ParseDocstrings" >> beam.FlatMap(builtin_corpus.docstring_pairs))
+            if cfg.builtin_max_records:
+                # Deterministic cap: keep the records whose ids hash lowest.
+                records = (records
+                           | "Cap" >> beam.combiners.Top.Of(cfg.builtin_max_records,
+                                                            key=lambda r: _neg_hash(r["id"]))
+                           | "Flatten" >> beam.FlatMap(lambda rs: rs))
+            empty = pipeline | "NoDeadLetters" >> beam.Create([])
+            return {RECORDS: records, DROPPED: empty}
+        if cfg.format == "tfds":
+            splits = sorted(cfg.tfds_splits.items())
+            result = (pipeline | "ListSplits" >> beam.Create(splits)
+                      | "ReadTfds" >> beam.ParDo(_ReadTfds(cfg)).with_outputs(DROPPED, main=RECORDS))
+            return {RECORDS: result[RECORDS], DROPPED: result[DROPPED]}
+
+        files = input_files(cfg)
+        split_of = {path: split for path, split in files}
+        if cfg.format == "jsonl":
+            lines = [pipeline | f"ReadLines{i}" >> beam.io.ReadFromTextWithFilename(
+                path, coder=beam.coders.BytesCoder(), strip_trailing_newlines=True)
+                     for i, (path, _) in enumerate(files)]
+            result = (lines | "AllLines" >> beam.Flatten()
+                      | "WithSplit" >> beam.Map(lambda fl, s=split_of: (fl[0], s.get(fl[0], ""), fl[1]))
+                      | "ParseJson" >> beam.ParDo(_ParsePairs(cfg)).with_outputs(DROPPED, main=RECORDS))
+        else:
+            readable = (pipeline | "ListFiles" >> beam.Create(sorted(split_of))
+                        | "Match" >> fileio.MatchAll() | "Open" >> fileio.ReadMatches())
+            if cfg.format in ("csv", "tsv"):
+                result = readable | "ReadCsv" >> beam.ParDo(_ReadCsv(cfg, split_of)).with_outputs(
+                    DROPPED, main=RECORDS)
+            else:
+                roots = {}
+                for pattern in list(cfg.paths) + list(cfg.split_paths.values()):
+                    root = pattern.split("*")[0].rstrip("/")
+                    for path in split_of:
+                        if path.startswith(root):
+                            roots[path] = root if os.path.isdir(root) else os.path.dirname(root)
+                result = readable | "ReadTextFiles" >> beam.ParDo(
+                    _ReadTextFile(cfg, roots, split_of)).with_outputs(DROPPED, main=RECORDS)
+        return {RECORDS: result[RECORDS], DROPPED: result[DROPPED]}
+
+
+def _neg_hash(record_id: str) -> int:
+    return -int(hashlib.sha1(record_id.encode("utf-8")).hexdigest()[:15], 16)

@@ -1,0 +1,37 @@
+"""sumflow: preprocess, train and batch-summarize text with Beam and Keras.
+
+This file is also what Beam's ``--setup_file ./setup.py`` ships to remote workers (Dataflow, Flink,
+Spark): it must stay self-contained (no imports from the project) so a worker can build it.
+"""
+
+import setuptools
+
+# Ranges a user's environment may satisfy; requirements.txt pins the tested set that CI installs.
+INSTALL_REQUIRES = [
+    "tensorflow>=2.21,<2.22",
+    "tensorflow-text>=2.21,<2.22",
+    "keras>=3.15,<4",
+    "apache-beam>=2.77,<3",
+    "google-crc32c>=1.5",
+    "tensorflow-datasets>=4.9.10,<5",
+    "rouge-score==0.1.2",
+    "click>=8.1,<9",
+    "sentencepiece>=0.2,<0.3",
+    "pyyaml>=6",
+    "datasketch>=1.6,<3",
+    "numpy>=1.26",
+]
+
+setuptools.setup(
+    name="sumflow",
+    version="0.1.0",
+    description="Text-summarization pipeline: Beam preprocessing, Keras seq2seq training, batch summaries, ROUGE.",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["pipeline", "pipeline.*", "model", "model.*", "jobs",
+                                               "jobs.*", "configs", "configs.*"]),
+    package_data={"configs": ["*.yaml"]},
+    include_package_data=True,
+    install_requires=INSTALL_REQUIRES,
+    extras_require={"test": ["pytest>=8"]},
+    entry_points={"console_scripts": ["sumflow=jobs.cli:main"]},
+)
