@@ -273,22 +273,46 @@ class SummarizeConfig:
 
 @dataclasses.dataclass(frozen=True)
 class EvaluateConfig:
-    """ROUGE reports (`sumflow evaluate`)."""
+    """ROUGE reports (`sumflow evaluate`): inputs are JSONL files joined on `id_field`.
+
+    references: "" = the predictions file. compare: a second system for the paired bootstrap test; a
+    `compare_field` alone reads it from the predictions file, a `compare` file alone reads
+    `prediction_field` from it. articles (optional): for the lead-k and oracle baselines and novel n-grams.
+    tokenizer: unicode (keeps non-Latin letters; ASCII text gets rouge-score's tokens) | default
+    (rouge-score's own, which drops every letter outside a-z).
+    """
 
     metrics: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
     use_stemmer: bool = True
+    tokenizer: str = "unicode"
     bootstrap_samples: int = 1000
     confidence: float = 0.95
     seed: int = 0
-    lead_k: int = 3
+    lead_k: int = 3  # 0 = no lead baseline
+    oracle: bool = False  # greedy extractive oracle (needs articles)
     workers: int = 0  # 0 = one per core
+    predictions: str = ""
+    prediction_field: str = "summary"
+    references: str = ""
+    reference_field: str = "reference"  # a string, or a list of strings (several references)
+    id_field: str = "id"
+    articles: str = ""
+    article_field: str = "article"
+    compare: str = ""
+    compare_field: str = ""
+    output_dir: str = "runs/default/evaluation"
 
     def __post_init__(self):
+        _require(bool(self.metrics), "evaluate.metrics", "list at least one metric")
         for metric in self.metrics:
             _require(metric in ("rouge1", "rouge2", "rougeL", "rougeLsum"), "evaluate.metrics",
                      f"unknown metric {metric!r}")
+        _require(self.tokenizer in ("unicode", "default"), "evaluate.tokenizer", "use unicode or default")
         _require(0.0 < self.confidence < 1.0, "evaluate.confidence", "must be in (0, 1)")
         _require(self.bootstrap_samples >= 0, "evaluate.bootstrap_samples", "must be >= 0")
+        _require(self.lead_k >= 0, "evaluate.lead_k", "must be >= 0 (0 = no lead baseline)")
+        _require(self.workers >= 0, "evaluate.workers", "must be >= 0 (0 = one per core)")
+        _require(bool(self.output_dir), "evaluate.output_dir", "set an output directory")
 
 
 @dataclasses.dataclass(frozen=True)

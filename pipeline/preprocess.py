@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import glob
 import hashlib
 import json
 import os
@@ -52,13 +51,17 @@ class PreprocessResult:
     seconds: float
 
 
+# The modules whose code shapes what this job writes: a change to any of them invalidates completed outputs.
+_OUTPUT_SHAPING = ("builtin_corpus", "clean", "dedup", "preprocess", "records", "sources", "split", "text",
+                   "tfrecords", "tokenizer", "vocab")
+
+
 def code_version() -> str:
-    """sumflow's version plus a hash of the code that shapes the output (pipeline/ and configs/)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    """sumflow's version plus a hash of the code that shapes the output."""
+    here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.sha256()
-    for path in sorted(glob.glob(os.path.join(root, "pipeline", "*.py")) + [os.path.join(root, "configs",
-                                                                                          "schema.py")]):
-        with open(path, "rb") as f:
+    for name in _OUTPUT_SHAPING:
+        with open(os.path.join(here, f"{name}.py"), "rb") as f:
             h.update(f.read())
     try:
         from importlib.metadata import version

@@ -61,7 +61,7 @@ class Tokenizer:
         return self._sp.get_piece_size()
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        """Batch-encode texts to ids (no BOS/EOS). Sentence newlines count as whitespace."""
+        """Batch-encode texts to ids (no BOS/EOS). Newlines survive (byte pieces), so summaries keep sentence breaks."""
         return self._sp.encode(list(texts), out_type=int)
 
     def decode(self, ids: Iterable[int]) -> str:

@@ -1,0 +1,52 @@
+import re
+
+import pytest
+
+from configs.load import config_yaml, load_config, parse_override
+from configs.schema import Config, ConfigError
+
+
+def test_defaults_and_layering(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("tokenizer:\n  vocab_size: 4000\nsource:\n  format: jsonl\n  paths: [a.jsonl]\n")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("tokenizer:\n  model_type: bpe\n")
+    config = load_config([str(base), str(mine)], ["tokenizer.vocab_size=16000", "clean.rules=[cnn_byline]"])
+    assert config.tokenizer.vocab_size == 16000
+    assert config.tokenizer.model_type == "bpe"
+    assert config.source.paths == ("a.jsonl",)
+    assert config.clean.rules == ("cnn_byline",)
+    assert load_config() == Config()
+
+
+def test_parse_override_types():
+    assert parse_override("a.b=3") == {"a": {"b": 3}}
+    assert parse_override("a.b=[1, 2]") == {"a": {"b": [1, 2]}}
+    assert parse_override("x=hello") == {"x": "hello"}
+
+
+@pytest.mark.parametrize("override, message", [
+    ("tokenizer.vocab_sise=10", "did you mean tokenizer.vocab_size"),
+    ("tokenizer.vocab_size=big", "tokenizer.vocab_size: expected int"),
+    ("split.train=0.5", "train + validation + test must be 1.0"),
+    ("source.format=xml", "source.format: 'xml' is not one of"),
+    ("model.cell=rnn", "model.cell: use gru or lstm"),
+    ("novalue", "write it as section.key=value"),
+])
+def test_errors_say_what_to_fix(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config([], [override])
+
+
+def test_shipped_configs_load_and_round_trip(tmp_path):
+    import os
+
+    from configs.load import CONFIG_DIR
+
+    names = sorted(f for f in os.listdir(CONFIG_DIR) if f.endswith(".yaml"))
+    assert names, "configs/ ships YAML files"
+    for name in names:
+        config = load_config([name])
+        again = tmp_path / name
+        again.write_text(config_yaml(config))
+        assert load_config([str(again)]) == config

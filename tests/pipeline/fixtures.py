@@ -1,0 +1,43 @@
+"""Small corpora the tests write themselves (no third-party text)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+WORDS = ("river stone market engine harbor winter garden signal copper lantern valley meadow rocket "
+         "pencil thunder orbit silver forest bridge candle desert island mirror planet ribbon saddle "
+         "tunnel violin window yellow anchor basket cactus dragon ember falcon glacier hammer igloo jungle "
+         "kettle lemon magnet nectar oyster parrot quartz raven spiral tiger umbrella vessel walnut").split()
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    words = [rng.choice(WORDS) for _ in range(n)]
+    return " ".join(words).capitalize() + "."
+
+
+def pair(rng: random.Random, index: int) -> dict:
+    article = " ".join(sentence(rng, rng.randint(8, 14)) for _ in range(rng.randint(4, 8)))
+    summary = " ".join(sentence(rng, rng.randint(4, 7)) for _ in range(2))
+    return {"id": f"doc-{index:04d}", "article": article, "summary": summary}
+
+
+def pairs(n: int, seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    return [pair(rng, i) for i in range(n)]
+
+
+def write_jsonl(path, records, extra_lines=()) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+        for line in extra_lines:
+            f.write(line + "\n")
+
+
+def local_pipeline():
+    """An in-process Beam pipeline on the FnApiRunner (DirectRunner would try to download Prism)."""
+    import apache_beam as beam
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+    return beam.Pipeline(runner=FnApiRunner())

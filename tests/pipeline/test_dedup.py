@@ -1,0 +1,48 @@
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from configs.schema import DedupConfig
+from pipeline.dedup import FindDuplicates, MinHasher, exact_key, leakage_report
+from tests.pipeline.fixtures import local_pipeline, pairs
+
+
+def test_exact_key_folds_case_and_whitespace():
+    assert exact_key("The  cat\nsat") == exact_key("the cat sat")
+    assert exact_key("the cat sat") != exact_key("the cat sat down")
+
+
+def test_minhash_estimates_jaccard():
+    hasher = MinHasher(DedupConfig(num_perm=128, bands=16))
+    words = " ".join(r["article"] for r in pairs(3)).split()
+    changed = list(words)
+    changed[len(words) // 2] = "zeppelin"
+    same = hasher.signature(" ".join(words))
+    assert (same == hasher.signature(" ".join(words))).all()
+    assert 0.8 < (same == hasher.signature(" ".join(changed))).mean() <= 1.0
+    assert (same == hasher.signature(pairs(1, seed=8)[0]["article"])).mean() < 0.2
+
+
+def test_survivor_is_in_the_most_precious_split():
+    article = pairs(1)[0]["article"]
+    other = pairs(1, seed=2)[0]["article"]
+    records = [
+        {"id": "a-train", "article": article, "summary": "s", "split": "train"},
+        {"id": "b-test", "article": article.upper(), "summary": "s", "split": "test"},
+        {"id": "c-validation", "article": article, "summary": "s", "split": "validation"},
+        {"id": "unique", "article": other, "summary": "s", "split": "train"},
+    ]
+    with local_pipeline() as p:
+        drops = (p | beam.Create(records) | FindDuplicates(DedupConfig())
+                 | beam.Map(lambda d: (d["id"], d["reason"], d["kept_id"])))
+        assert_that(drops, equal_to([("a-train", "duplicate_exact", "b-test"),
+                                     ("c-validation", "duplicate_exact", "b-test")]))
+
+
+def test_leakage_report_counts_cross_split_pairs():
+    drops = [{"id": "a", "split": "train", "kept_id": "b", "kept_split": "test", "reason": "near_duplicate",
+              "similarity": 0.9},
+             {"id": "c", "split": "train", "kept_id": "d", "kept_split": "train", "reason": "duplicate_exact",
+              "similarity": 1.0}]
+    report = leakage_report(drops)
+    assert report["cross_split_duplicates"] == 1
+    assert report["by_split_pair"] == {"train->test": 1}
