@@ -1,0 +1,51 @@
+"""`sumflow preprocess` as a scheduler runs it: a subprocess, exit codes, Beam's multi-process mode."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.pipeline.fixtures import pairs, write_jsonl
+
+SUMFLOW = [sys.executable, "-m", "jobs.cli"]
+
+
+def _run(args, cwd):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    return subprocess.run(SUMFLOW + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_multiprocess_run_then_skip(tmp_path):
+    write_jsonl(tmp_path / "pairs.jsonl", pairs(200))
+    args = ["preprocess", "-c", "jsonl", "--set", f"source.paths=[{tmp_path / 'pairs.jsonl'}]",
+            "--set", "tokenizer.vocab_size=400", "--set", "clean.min_article_words=5",
+            "--set", "preprocess.direct_num_workers=2", "-o", str(tmp_path / "out")]
+    first = _run(args, tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["config"]["preprocess"]["direct_running_mode"] == "multi_processing"
+    assert manifest["counts"]["input"] == 200
+    assert manifest["counts"]["written"] + sum(manifest["counts"]["dropped"].values()) == 200
+    again = _run(args, tmp_path)
+    assert again.returncode == 0 and "already complete" in again.stderr
+
+
+def test_exit_codes_for_bad_config_and_missing_input(tmp_path):
+    bad = _run(["preprocess", "--set", "tokenizer.vocab_sise=9"], tmp_path)
+    assert bad.returncode == 2 and "did you mean tokenizer.vocab_size" in bad.stderr
+    missing = _run(["preprocess", "-c", "jsonl", "--set", f"source.paths=[{tmp_path}/nothing*.jsonl]",
+                    "-o", str(tmp_path / "out")], tmp_path)
+    assert missing.returncode == 3 and "no files match" in missing.stderr
+
+
+def test_help_lists_the_jobs():
+    from click.testing import CliRunner
+
+    from jobs.cli import main
+
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "preprocess" in result.output and "doctor" in result.output
