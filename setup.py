@@ -11,6 +11,7 @@ INSTALL_REQUIRES = [
     "tensorflow>=2.21,<2.22",
     "tensorflow-text>=2.21,<2.22",
     "keras>=3.15,<4",
+    "tensorboard>=2.21,<2.22",
     "apache-beam>=2.77,<3",
     "google-crc32c>=1.5",
     "tensorflow-datasets>=4.9.10,<5",

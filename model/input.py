@@ -1,0 +1,95 @@
+"""tf.data input: a preprocess output (found through its manifest) -> padded, length-bucketed batches.
+
+Each step is a small `Dataset -> Dataset` function used with `.apply`, composed by `make_dataset`:
+
+    files -> interleave TFRecords -> [shuffle] -> parse -> truncate + BOS/EOS -> bucket by length -> prefetch
+
+Elements are `({"article_ids": (batch, src), "summary_in": (batch, tgt)}, summary_out (batch, tgt))`, int32,
+padded with 0: the contract of `model.seq2seq.Seq2Seq`.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from configs.schema import ModelConfig, TrainConfig
+from pipeline.manifest import Manifest, ManifestError, read_manifest, split_paths
+from pipeline.records import BOS_ID, EOS_ID, feature_spec
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def load_manifest(data_dir: str, *, expected_vocab_sha256: str | None = None) -> Manifest:
+    """The manifest of `data_dir`, refusing data whose vocabulary is not the one expected (e.g. a resumed model's)."""
+    manifest = read_manifest(data_dir)
+    if expected_vocab_sha256 and manifest.vocab.sha256 != expected_vocab_sha256:
+        raise ManifestError(
+            f"{data_dir}: its vocabulary ({manifest.vocab.sha256[:12]}) is not the one this model was trained "
+            f"with ({expected_vocab_sha256[:12]}); train into a new train.model_dir, or point train.data_dir at "
+            f"data preprocessed with the model's vocabulary (tokenizer.model_path)")
+    return manifest
+
+
+def interleave_files(files: list[str], *, shuffle: bool, seed: int, deterministic: bool):
+    def apply(_):
+        dataset = tf.data.Dataset.from_tensor_slices(files)
+        if shuffle:
+            dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        return dataset.interleave(tf.data.TFRecordDataset, cycle_length=min(len(files), 8),
+                                  num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+    return apply
+
+
+def parse(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    spec = {k: v for k, v in feature_spec().items() if k in ("article_ids", "summary_ids")}
+    return dataset.map(lambda s: tf.io.parse_single_example(s, spec), num_parallel_calls=AUTOTUNE)
+
+
+def to_model_inputs(max_source_tokens: int, max_target_tokens: int):
+    """Truncate, then summary_in = BOS + y (cut to max_target_tokens), summary_out = y + EOS (same length)."""
+
+    def convert(features):
+        article = tf.cast(features["article_ids"][:max_source_tokens], tf.int32)
+        summary = tf.cast(features["summary_ids"][:max_target_tokens - 1], tf.int32)
+        summary_in = tf.concat([[BOS_ID], summary], axis=0)
+        summary_out = tf.concat([summary, [EOS_ID]], axis=0)
+        return {"article_ids": article, "summary_in": summary_in}, summary_out
+
+    return lambda dataset: dataset.map(convert, num_parallel_calls=AUTOTUNE)
+
+
+def bucket_by_length(batch_size: int, boundaries: tuple[int, ...], *, drop_remainder: bool = False):
+    """Batch articles of similar length together (little padding); pad with 0."""
+
+    def apply(dataset):
+        if not boundaries:
+            return dataset.padded_batch(batch_size, drop_remainder=drop_remainder)
+        return dataset.bucket_by_sequence_length(
+            element_length_func=lambda inputs, _: tf.shape(inputs["article_ids"])[0],
+            bucket_boundaries=list(boundaries), bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            drop_remainder=drop_remainder)
+
+    return apply
+
+
+def make_dataset(data_dir: str, manifest: Manifest, split: str, *, train: TrainConfig, model: ModelConfig,
+                 training: bool) -> tf.data.Dataset:
+    """Batches of one split. `training` shuffles (seeded) and repeats; evaluation reads each record once."""
+    files = split_paths(data_dir, manifest, split)
+    if not files or manifest.splits[split].num_records == 0:
+        raise ManifestError(f"{data_dir}: split {split!r} has no records; check the preprocess counts in "
+                            f"its manifest.json")
+    boundaries = tuple(b for b in train.bucket_boundaries if b < model.max_source_tokens)
+    dataset = (tf.data.Dataset.range(1)
+               .apply(interleave_files(files, shuffle=training, seed=train.seed,
+                                       deterministic=train.deterministic or not training)))
+    if training:
+        dataset = dataset.shuffle(train.shuffle_buffer, seed=train.seed, reshuffle_each_iteration=True)
+    dataset = (dataset.apply(parse)
+               .apply(to_model_inputs(model.max_source_tokens, model.max_target_tokens))
+               .apply(bucket_by_length(train.batch_size, boundaries)))
+    if training:
+        dataset = dataset.repeat()
+    options = tf.data.Options()
+    options.deterministic = bool(train.deterministic or not training)
+    return dataset.with_options(options).prefetch(AUTOTUNE)
