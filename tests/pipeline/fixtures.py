@@ -41,3 +41,16 @@ def local_pipeline():
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
     return beam.Pipeline(runner=FnApiRunner())
+
+
+def preprocessed(tmp, n: int = 120, seed: int = 0) -> str:
+    """A small preprocess output (train/validation/test) built by the real job; returns its directory."""
+    from configs.load import load_config
+    from pipeline import preprocess
+
+    write_jsonl(tmp / "pairs.jsonl", pairs(n, seed=seed))
+    config = load_config([], ["source.format=jsonl", f"source.paths=[{tmp / 'pairs.jsonl'}]",
+                              f"preprocess.output_dir={tmp / 'out'}", "tokenizer.vocab_size=400",
+                              "clean.min_article_words=5", "dedup.near=false",
+                              "split.train=0.8", "split.validation=0.1", "split.test=0.1"])
+    return preprocess.run(config, make_pipeline=local_pipeline, log=lambda m: None).output_dir
