@@ -1,0 +1,248 @@
+"""The batch summarization job: documents -> cleaned -> length-bucketed batches -> exported model -> JSONL.
+
+The exported model (`sumflow export`, model/export.py) is a SavedModel whose `serving_default` signature
+takes raw strings and returns summaries: tokenizer, decoder and detokenizer all run in the graph. Each
+worker loads it once (`setup`, shared between the worker's threads). Documents are grouped by length before
+batching so a batch pads little; a batch that fails is retried one document at a time, so one bad document
+never takes down its batch-mates (it goes to the dead-letter file with the reason).
+
+Output is written to a staging folder and moved into place at the end (pipeline/outputs.py): a crashed run
+leaves no partial output, and a rerun writes the complete output once, with no duplicates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from typing import Callable, Sequence
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from configs.load import config_yaml
+from configs.schema import Config, SummarizeConfig
+from pipeline import outputs, text
+from pipeline.documents import ReadDocuments, document_files
+from pipeline.sources import DROPPED, NAMESPACE, RECORDS, dead_letter
+
+EXPORT_INFO = "sumflow_export.json"
+OUTPUT_NAMES = ["summaries", "dead_letter", "counts.json", "config.yaml"]
+
+
+def length_bucket(words: int) -> int:
+    """Documents of similar length share a bucket (powers of two words)."""
+    return max(0, int(math.log2(max(words, 1))))
+
+
+class _CleanDocument(beam.DoFn):
+    def __init__(self, cfg: Config):
+        self._clean = cfg.clean
+
+    def process(self, doc):
+        cleaned = text.normalize(doc["text"], unicode_form=self._clean.unicode_form,
+                                 strip_html=self._clean.strip_html, lowercase=self._clean.lowercase)
+        for rule in self._clean.rules:
+            cleaned = text.RULES[rule](cleaned)
+        if not cleaned:
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="empty_document",
+                                                           origin=doc["origin"]))
+            return
+        yield length_bucket(text.word_count(cleaned)), {"id": doc["id"], "text": cleaned}
+
+
+class _LoadedModel:
+    """The exported SavedModel and its metadata, loaded once per worker process."""
+
+    def __init__(self, export_dir: str):
+        import tensorflow as tf
+        import tensorflow_text  # noqa: F401  (registers the SentencePiece ops the graph uses)
+
+        self.module = tf.saved_model.load(export_dir)
+        with tf.io.gfile.GFile(export_dir.rstrip("/") + "/" + EXPORT_INFO) as f:
+            self.info = json.load(f)
+
+
+class _Summarize(beam.DoFn):
+    def __init__(self, cfg: SummarizeConfig, shared_handle, total: int):
+        self._cfg, self._shared, self._total = cfg, shared_handle, total
+        self._done = Metrics.counter(NAMESPACE, "summarized")
+
+    def setup(self):
+        export_dir = self._cfg.model_dir
+        self._model = self._shared.acquire(lambda: _LoadedModel(export_dir))
+        self._start, self._count, self._last_log = time.time(), 0, 0.0
+
+    def _run(self, texts: list[str]) -> list[dict]:
+        import tensorflow as tf
+
+        out = self._model.module.signatures["serving_default"](texts=tf.constant(texts))
+        return [{"summary": s.decode("utf-8"), "source_tokens": int(n), "summary_tokens": int(m),
+                 "truncated": bool(t)}
+                for s, n, m, t in zip(out["summary"].numpy(), out["source_tokens"].numpy(),
+                                      out["summary_tokens"].numpy(), out["truncated"].numpy())]
+
+    def _summarize(self, docs: list[dict]) -> list:
+        """One result per document: a summary dict, or the exception that rejects it."""
+        texts = [d["text"] for d in docs]
+        if self._cfg.long_documents == "truncate":
+            return self._run(texts)
+        import tensorflow as tf
+
+        limit = self._model.info["max_source_tokens"]
+        lengths = self._model.module.signatures["count_tokens"](texts=tf.constant(texts))["tokens"].numpy()
+        results: list = [None] * len(docs)
+        fitting = [i for i, n in enumerate(lengths) if n <= limit]
+        if fitting:
+            for i, result in zip(fitting, self._run([texts[i] for i in fitting])):
+                results[i] = result
+        for i, n in enumerate(lengths):
+            if n <= limit:
+                continue
+            if self._cfg.long_documents == "reject":
+                results[i] = ValueError(f"document has {n} tokens, the model reads {limit} "
+                                        f"(summarize.long_documents=reject)")
+            else:  # chunk: summarize consecutive sentence-aligned chunks and join their summaries
+                results[i] = self._chunked(texts[i], int(n), limit)
+        return results
+
+    def _chunked(self, document: str, tokens: int, limit: int) -> dict:
+        sentences = text.split_sentences(document)
+        pieces = max(2, math.ceil(tokens / limit))
+        per_piece = math.ceil(len(sentences) / pieces)
+        chunks = [" ".join(sentences[i:i + per_piece]) for i in range(0, len(sentences), per_piece)]
+        parts = self._run(chunks)
+        return {"summary": "\n".join(p["summary"] for p in parts), "source_tokens": tokens,
+                "summary_tokens": sum(p["summary_tokens"] for p in parts),
+                "truncated": any(p["truncated"] for p in parts), "chunks": len(chunks)}
+
+    def _emit(self, doc, result):
+        if isinstance(result, Exception):
+            return pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="summarize_failed",
+                                                            detail=f"{type(result).__name__}: {result}"))
+        self._done.inc()
+        return {"id": doc["id"], **result, "model": self._model.info["fingerprint"]}
+
+    def process(self, keyed_batch):
+        _, docs = keyed_batch
+        docs = list(docs)
+        try:
+            results = self._summarize(docs)
+        except Exception:  # retry one by one below: find the bad document, keep its batch-mates
+            results = []
+            for doc in docs:
+                try:
+                    results.append(self._summarize([doc])[0])
+                except Exception as e:  # this document alone fails: dead-letter it with the reason
+                    results.append(e)
+        for doc, result in zip(docs, results):
+            yield self._emit(doc, result)
+        self._progress(len(docs))
+
+    def _progress(self, n: int) -> None:
+        import logging
+
+        self._count += n
+        now = time.time()
+        if now - self._last_log >= 10:
+            self._last_log = now
+            rate = self._count / max(now - self._start, 1e-9)
+            logging.getLogger("sumflow.summarize").warning(
+                "summarize: this worker %d documents (%.1f docs/s); %d documents in the input",
+                self._count, rate, self._total)
+
+
+def count_documents(cfg: SummarizeConfig) -> int:
+    """Documents in the input (lines of JSONL, files of a folder), for progress; 0 when unknown (TFRecords)."""
+    if cfg.format == "text_dir":
+        return len(document_files(cfg))
+    if cfg.format != "jsonl":
+        return 0
+    import gzip
+
+    total = 0
+    for path in document_files(cfg):
+        opener = gzip.open if path.endswith(".gz") else FileSystems.open
+        with opener(path) as f:
+            total += sum(1 for line in f if line.strip())
+    return total
+
+
+class SummarizeDocuments(beam.PTransform):
+    """cleaned, length-keyed documents -> {records: summary rows, dropped: dead letters}."""
+
+    def __init__(self, cfg: SummarizeConfig, total: int = 0):
+        super().__init__()
+        self._cfg, self._total = cfg, total
+
+    def expand(self, keyed_docs):
+        from apache_beam.utils.shared import Shared
+
+        result = (keyed_docs
+                  | "BatchBySimilarLength" >> beam.GroupIntoBatches(self._cfg.batch_size)
+                  | "Summarize" >> beam.ParDo(_Summarize(self._cfg, Shared(), self._total)).with_outputs(
+                      DROPPED, main=RECORDS))
+        return {RECORDS: result[RECORDS], DROPPED: result[DROPPED]}
+
+
+def build(p: beam.Pipeline, config: Config, staging: str, total: int) -> None:
+    cfg = config.summarize
+    docs = p | "Read" >> ReadDocuments(cfg)
+    cleaned = docs[RECORDS] | "Clean" >> beam.ParDo(_CleanDocument(config)).with_outputs(DROPPED, main=RECORDS)
+    summaries = cleaned[RECORDS] | "Summarize" >> SummarizeDocuments(cfg, total)
+    (summaries[RECORDS] | "Json" >> beam.Map(lambda r: json.dumps(r, ensure_ascii=False, sort_keys=True))
+     | "Write" >> beam.io.WriteToText(FileSystems.join(staging, "summaries", "summaries"),
+                                      file_name_suffix=".jsonl"))
+    dropped = (docs[DROPPED], cleaned[DROPPED], summaries[DROPPED]) | "AllDropped" >> beam.Flatten()
+    (dropped | "DeadJson" >> beam.Map(lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
+     | "WriteDead" >> beam.io.WriteToText(FileSystems.join(staging, "dead_letter", "dropped"),
+                                          file_name_suffix=".jsonl"))
+    counts = ((docs[RECORDS] | "In" >> beam.Map(lambda _: "input"),
+               docs[DROPPED] | "InBad" >> beam.Map(lambda _: "input"),
+               summaries[RECORDS] | "Out" >> beam.Map(lambda _: "summarized"),
+               dropped | "Why" >> beam.Map(lambda d: "dropped:" + d["reason"]))
+              | "Keys" >> beam.Flatten() | "Count" >> beam.combiners.Count.PerElement()
+              | "Dict" >> beam.combiners.ToDict() | "CountsJson" >> beam.Map(json.dumps))
+    counts | "WriteCounts" >> beam.io.WriteToText(FileSystems.join(staging, "counts"), file_name_suffix=".json",
+                                                  shard_name_template="")
+
+
+@dataclasses.dataclass(frozen=True)
+class SummarizeResult:
+    output_dir: str
+    counts: dict
+    seconds: float
+
+
+def run(config: Config, *, beam_args: Sequence[str] = (), make_pipeline: Callable[[], beam.Pipeline] | None = None,
+        log: Callable[[str], None] = print) -> SummarizeResult:
+    from pipeline.runner import make_pipeline as default_make_pipeline, pipeline_options
+
+    start = time.time()
+    cfg = config.summarize
+    out = cfg.output_dir
+    if not FileSystems.exists(FileSystems.join(cfg.model_dir, EXPORT_INFO)):
+        raise FileNotFoundError(f"summarize.model_dir {cfg.model_dir!r} holds no exported model "
+                                f"(run `sumflow export` first)")
+    total = count_documents(cfg)
+    log(f"summarize: {total or 'an unknown number of'} documents from {len(cfg.inputs)} input pattern(s)")
+    make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
+    with outputs.locked(out):
+        staging = outputs.new_staging(out)
+        with FileSystems.create(FileSystems.join(staging, "config.yaml")) as f:
+            f.write(config_yaml(config).encode("utf-8"))
+        with make() as p:
+            build(p, config, staging, total)
+        with FileSystems.open(FileSystems.join(staging, "counts.json")) as f:
+            counts = json.loads(f.read().decode("utf-8") or "{}")
+        dropped = sum(v for k, v in counts.items() if k.startswith("dropped:"))
+        if counts.get("input", 0) != counts.get("summarized", 0) + dropped:
+            raise RuntimeError(f"summarize: {counts} - documents were lost")
+        outputs.commit(staging, out, OUTPUT_NAMES, json.dumps(counts, sort_keys=True))
+    seconds = time.time() - start
+    log(f"summarize: {counts.get('summarized', 0)} summaries, {dropped} dropped, {seconds:.1f}s "
+        f"({counts.get('summarized', 0) / max(seconds, 1e-9):.1f} docs/s) -> {out}/summaries")
+    return SummarizeResult(out, counts, seconds)
