@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import time
+import typing
 from typing import Callable, Sequence
 
 import apache_beam as beam
@@ -182,6 +183,8 @@ class SummarizeDocuments(beam.PTransform):
         from apache_beam.utils.shared import Shared
 
         result = (keyed_docs
+                  # (bucket, document) pairs; the explicit type lets GroupIntoBatches check its keyed input.
+                  | "Keyed" >> beam.Map(lambda kv: kv).with_output_types(typing.Tuple[int, typing.Dict[str, str]])
                   | "BatchBySimilarLength" >> beam.GroupIntoBatches(self._cfg.batch_size)
                   | "Summarize" >> beam.ParDo(_Summarize(self._cfg, Shared(), self._total)).with_outputs(
                       DROPPED, main=RECORDS))
