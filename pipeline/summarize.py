@@ -111,10 +111,19 @@ class _Summarize(beam.DoFn):
         return results
 
     def _chunked(self, document: str, tokens: int, limit: int) -> dict:
+        """Consecutive sentences packed into chunks that fit the model (token counts estimated per word)."""
         sentences = text.split_sentences(document)
-        pieces = max(2, math.ceil(tokens / limit))
-        per_piece = math.ceil(len(sentences) / pieces)
-        chunks = [" ".join(sentences[i:i + per_piece]) for i in range(0, len(sentences), per_piece)]
+        tokens_per_word = tokens / max(text.word_count(document), 1)
+        budget = 0.9 * limit  # the estimate is per word, not exact: leave a margin
+        chunks, current, used = [], [], 0.0
+        for sentence in sentences:
+            cost = text.word_count(sentence) * tokens_per_word
+            if current and used + cost > budget:
+                chunks.append(" ".join(current))
+                current, used = [], 0.0
+            current.append(sentence)
+            used += cost
+        chunks.append(" ".join(current))
         parts = self._run(chunks)
         return {"summary": "\n".join(p["summary"] for p in parts), "source_tokens": tokens,
                 "summary_tokens": sum(p["summary_tokens"] for p in parts),

@@ -54,3 +54,24 @@ def preprocessed(tmp, n: int = 120, seed: int = 0) -> str:
                               "clean.min_article_words=5", "dedup.near=false",
                               "split.train=0.8", "split.validation=0.1", "split.test=0.1"])
     return preprocess.run(config, make_pipeline=local_pipeline, log=lambda m: None).output_dir
+
+
+TINY_MODEL = ["model.embedding_dim=16", "model.encoder_units=16", "model.decoder_units=32",
+              "model.attention_units=16", "model.max_source_tokens=40", "model.max_target_tokens=10",
+              "train.batch_size=8", "train.warmup_steps=5", "train.learning_rate=0.01"]
+
+
+def exported(tmp, *overrides: str) -> str:
+    """Preprocess a small corpus, train a tiny model for a few steps and export it; returns the export dir."""
+    from configs.load import load_config
+    from model import trainer
+    from model.export import export
+
+    data_dir = preprocessed(tmp, n=100)
+    config = load_config([], TINY_MODEL + [f"train.data_dir={data_dir}", f"train.model_dir={tmp / 'model'}",
+                                           "train.epochs=1", "train.steps_per_epoch=4",
+                                           "decode.max_length=8", *overrides])
+    trainer.train(config, verbose=0, log=lambda m: None)
+    export(model_dir=str(tmp / "model"), export_dir=str(tmp / "export"), decode_cfg=config.decode,
+           max_source_tokens=config.model.max_source_tokens)
+    return str(tmp / "export")

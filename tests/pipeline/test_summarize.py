@@ -1,0 +1,118 @@
+"""The batch summarization job with a tiny exported model, and its failure handling with a fake one."""
+
+import glob
+import json
+import os
+
+import pytest
+
+from configs.load import load_config
+from configs.schema import SummarizeConfig
+from pipeline import summarize
+from tests.pipeline.fixtures import exported, local_pipeline, pairs, write_jsonl
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory):
+    return exported(tmp_path_factory.mktemp("model"))
+
+
+def _rows(out):
+    rows = []
+    for path in glob.glob(os.path.join(out, "summaries", "*.jsonl")):
+        with open(path) as f:
+            rows += [json.loads(line) for line in f]
+    return rows
+
+
+def _dead(out):
+    rows = []
+    for path in glob.glob(os.path.join(out, "dead_letter", "*.jsonl")):
+        with open(path) as f:
+            rows += [json.loads(line) for line in f]
+    return rows
+
+
+def _config(tmp_path, export_dir, inputs, *more):
+    return load_config([], [f"summarize.model_dir={export_dir}", f"summarize.inputs=[{inputs}]",
+                            f"summarize.output_dir={tmp_path / 'out'}", "summarize.batch_size=4", *more])
+
+
+def test_every_document_gets_a_summary_or_a_reason(tmp_path, export_dir):
+    docs = [{"id": r["id"], "article": r["article"]} for r in pairs(10, seed=7)]
+    write_jsonl(tmp_path / "docs.jsonl", docs, extra_lines=['{"id": "x", "body": "no text"}', "oops"])
+    result = summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl"), make_pipeline=local_pipeline,
+                           log=lambda m: None)
+    rows = _rows(result.output_dir)
+    assert sorted(r["id"] for r in rows) == sorted(d["id"] for d in docs)
+    info = json.load(open(os.path.join(export_dir, "sumflow_export.json")))
+    assert {r["model"] for r in rows} == {info["fingerprint"]}
+    assert all(isinstance(r["summary"], str) and r["summary_tokens"] <= 8 for r in rows)
+    assert all(r["source_tokens"] > 0 and r["truncated"] == (r["source_tokens"] > 40) for r in rows)
+    assert sorted(d["reason"] for d in _dead(result.output_dir)) == ["malformed", "missing_field"]
+    assert result.counts == {"input": 12, "summarized": 10, "dropped:malformed": 1, "dropped:missing_field": 1}
+
+
+def test_rerun_after_a_crash_writes_complete_output_once(tmp_path, export_dir):
+    write_jsonl(tmp_path / "docs.jsonl", [{"id": r["id"], "article": r["article"]} for r in pairs(6)])
+    config = _config(tmp_path, export_dir, tmp_path / "docs.jsonl")
+    os.makedirs(tmp_path / "out" / ".staging-crashed" / "summaries")  # what a killed run leaves behind
+    summarize.run(config, make_pipeline=local_pipeline, log=lambda m: None)
+    summarize.run(config, make_pipeline=local_pipeline, log=lambda m: None)
+    assert sorted(r["id"] for r in _rows(str(tmp_path / "out"))) == sorted(f"doc-{i:04d}" for i in range(6))
+    assert not [n for n in os.listdir(tmp_path / "out") if n.startswith(".staging")]
+
+
+def test_long_documents_reject_and_chunk(tmp_path, export_dir):
+    long_doc = {"id": "long", "article": " ".join(r["article"] for r in pairs(4, seed=2))}  # > 40 tokens
+    write_jsonl(tmp_path / "docs.jsonl", [long_doc, {"id": "short", "article": "River stone market."}])
+    rejected = summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl",
+                                     "summarize.long_documents=reject"), make_pipeline=local_pipeline,
+                             log=lambda m: None)
+    assert [r["id"] for r in _rows(rejected.output_dir)] == ["short"]
+    assert [(d["id"], d["reason"]) for d in _dead(rejected.output_dir)] == [("long", "summarize_failed")]
+    chunked = summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl",
+                                    "summarize.long_documents=chunk", f"summarize.output_dir={tmp_path / 'c'}"),
+                            make_pipeline=local_pipeline, log=lambda m: None)
+    rows = {r["id"]: r for r in _rows(chunked.output_dir)}
+    assert rows["long"]["chunks"] >= 2 and not rows["long"]["truncated"]
+
+
+class _Tensor:
+    def __init__(self, value):
+        self.value = value
+
+    def numpy(self):
+        return self.value
+
+
+class _FakeModule:
+    """Stands in for the SavedModel: fails any batch holding the poisoned document."""
+
+    def __init__(self):
+        self.signatures = {"serving_default": self._serve}
+
+    @staticmethod
+    def _serve(texts):
+        import numpy as np
+
+        values = [t.decode() for t in texts.numpy()]
+        if any("POISON" in v for v in values):
+            raise ValueError("cannot summarize this")
+        return {"summary": _Tensor(np.array([v[:5].encode() for v in values])),
+                "source_tokens": _Tensor(np.array([len(v) for v in values])),
+                "summary_tokens": _Tensor(np.ones(len(values), "int32")),
+                "truncated": _Tensor(np.zeros(len(values), bool))}
+
+
+def test_a_bad_document_does_not_take_down_its_batch_mates():
+    dofn = summarize._Summarize(SummarizeConfig(batch_size=4), shared_handle=None, total=3)
+    dofn._model = type("Loaded", (), {"module": _FakeModule(), "info": {"fingerprint": "f", "max_source_tokens": 9}})()
+    dofn._start, dofn._count, dofn._last_log = 0.0, 0, 1e18
+    docs = [{"id": "a", "text": "alpha text"}, {"id": "bad", "text": "POISON"}, {"id": "c", "text": "gamma"}]
+    out = list(dofn.process((0, docs)))
+    good = [o for o in out if isinstance(o, dict)]
+    dead = [o.value for o in out if not isinstance(o, dict)]
+    assert [g["id"] for g in good] == ["a", "c"] and good[0]["summary"] == "alpha"
+    assert [(d["id"], d["reason"]) for d in dead] == [("bad", "summarize_failed")]
+    assert "cannot summarize this" in dead[0]["detail"]
