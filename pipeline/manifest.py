@@ -24,7 +24,7 @@ from pipeline.records import SCHEMA_VERSION
 
 MANIFEST_FORMAT = "sumflow.preprocess/v1"
 MANIFEST_NAME = "manifest.json"
-from pipeline.outputs import SUCCESS_NAME  # noqa: F401  (re-exported)
+SUCCESS_NAME = "_SUCCESS"
 VOCAB_FILE = "vocab/spm.model"
 
 
@@ -75,20 +75,21 @@ class Manifest:
         return cls(**d)
 
 
-def _join(data_dir: str, rel: str) -> str:
-    from apache_beam.io.filesystems import FileSystems
+# tf.io.gfile, not Beam's FileSystems: training reads manifests and must not import Beam. Both reach gs://.
 
-    return FileSystems.join(data_dir, rel)
+
+def _join(data_dir: str, rel: str) -> str:
+    return data_dir.rstrip("/") + "/" + rel
 
 
 def read_manifest(data_dir: str, *, verify_vocab: bool = True) -> Manifest:
     """Load and check a preprocess output's manifest (see the module docstring)."""
-    from apache_beam.io.filesystems import FileSystems
+    import tensorflow as tf
 
-    if not FileSystems.exists(_join(data_dir, SUCCESS_NAME)):
+    if not tf.io.gfile.exists(_join(data_dir, SUCCESS_NAME)):
         raise ManifestError(f"{data_dir}: no {SUCCESS_NAME} marker; the preprocess run there did not finish "
                             f"(rerun `sumflow preprocess` with this output directory)")
-    with FileSystems.open(_join(data_dir, MANIFEST_NAME)) as f:
+    with tf.io.gfile.GFile(_join(data_dir, MANIFEST_NAME), "rb") as f:
         manifest = Manifest.from_dict(json.loads(f.read().decode("utf-8")))
     if manifest.format != MANIFEST_FORMAT:
         raise ManifestError(f"{data_dir}: manifest format {manifest.format!r}, this sumflow reads "

@@ -20,7 +20,7 @@ import uuid
 
 from apache_beam.io.filesystems import FileSystems
 
-SUCCESS_NAME = "_SUCCESS"
+from pipeline.manifest import SUCCESS_NAME
 
 
 class LockedError(RuntimeError):

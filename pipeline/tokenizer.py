@@ -48,9 +48,9 @@ class Tokenizer:
 
     @classmethod
     def load(cls, path: str) -> "Tokenizer":
-        from apache_beam.io.filesystems import FileSystems  # local paths and gs://, s3:// alike
+        import tensorflow as tf  # gfile: local paths and gs:// alike, without importing Beam in training
 
-        with FileSystems.open(path) as f:
+        with tf.io.gfile.GFile(path, "rb") as f:
             return cls(f.read())
 
     def __reduce__(self):
