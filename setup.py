@@ -19,6 +19,7 @@ INSTALL_REQUIRES = [
     "click>=8.1,<9",
     "sentencepiece>=0.2,<0.3",
     "pyyaml>=6",
+    "regex>=2023",
     "datasketch>=1.6,<3",
     "numpy>=1.26",
 ]

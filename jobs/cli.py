@@ -31,7 +31,7 @@ def main():
 
 # Job modules, each defining `command` (a click command). Their heavy imports (TF, Beam) happen inside the
 # command, so `sumflow --help` stays fast.
-JOB_MODULES = ("doctor", "preprocess")
+JOB_MODULES = ("doctor", "preprocess", "train", "export", "summarize", "evaluate")
 
 
 def _register():

@@ -53,13 +53,15 @@ def summary_stats(summaries: Sequence[str], *, tokenizer: RougeTokenizer,
 
 
 def length_histogram(lengths: dict[str, Sequence[int]], *, bins: int = 10) -> dict:
-    """Counts of token lengths per named system in shared bins: {"edges": [...], "counts": {name: [...]}}.
+    """Counts of token lengths per named text in shared bins: {"edges": [...], "counts": {name: [...]}}.
 
-    Bin i holds lengths in [edges[i], edges[i+1]); edges are whole numbers from 0 past the longest text,
-    shared by every system so they are drawn on one scale.
+    Bin i holds lengths in [edges[i], edges[i+1]); the last bin holds every length >= edges[-1]. The bins
+    are whole numbers of equal width covering 0 to the largest 99th percentile of any text (so a few very
+    long references do not squeeze the rest into one bin), shared so every text is drawn on one scale.
     """
-    longest = max((max(v) for v in lengths.values() if len(v)), default=0)
-    width = max(1, int(np.ceil((longest + 1) / bins)))
-    edges = [i * width for i in range(bins + 1)]
-    counts = {name: np.histogram(np.asarray(v), bins=edges)[0].tolist() for name, v in lengths.items()}
+    top = max((float(np.percentile(v, 99)) for v in lengths.values() if len(v)), default=0.0)
+    width = max(1, int(np.ceil((top + 1) / (bins - 1))))
+    edges = [i * width for i in range(bins)]
+    counts = {name: np.bincount(np.minimum(np.asarray(v, dtype=np.int64) // width, bins - 1),
+                                minlength=bins).tolist() for name, v in lengths.items()}
     return {"edges": edges, "counts": counts}

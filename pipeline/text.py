@@ -32,16 +32,6 @@ _CNN_BYLINE = [
                re.IGNORECASE),
 ]
 
-# A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace and an upper-case letter,
-# digit or opening quote; common abbreviations do not end a sentence. Used only for text without newlines.
-_ABBREVIATIONS = ("mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "inc", "ltd", "co", "corp",
-                  "u.s", "u.k", "e.g", "i.e", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-                  "sept", "oct", "nov", "dec", "gen", "gov", "sen", "rep", "lt", "col", "capt", "fig", "al")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9\u00C0-\u024F])")
-_ABBREVIATION_TAIL = re.compile(r"(?:^|\s)(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.$|"
-                                r"(?:^|\s)[A-Z]\.$", re.IGNORECASE)
-
-
 def normalize(text: str, *, unicode_form: str = "NFKC", strip_html: bool = True, lowercase: bool = False) -> str:
     """Unicode-normalise, remove markup and control characters, tidy whitespace; keep line breaks.
 
@@ -74,26 +64,10 @@ RULES = {"cnn_byline": strip_cnn_byline}
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of `text`: its lines when it has line breaks, else a rule-based split (see _SENTENCE_END).
+    """Sentences of `text`: its lines when it has line breaks, else the rule of pipeline/sentences.py."""
+    from pipeline.sentences import split_sentences as split
 
-    The rule is deliberately simple and documented (no model to download): break after . ! ? followed by
-    whitespace and a capital letter, digit or opening quote, unless the word before is a common abbreviation
-    or a single initial.
-    """
-    text = text.strip()
-    if not text:
-        return []
-    if "\n" in text:
-        return [line.strip() for line in text.split("\n") if line.strip()]
-    sentences, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        candidate = text[start:match.start()].rstrip()
-        if _ABBREVIATION_TAIL.search(candidate[-12:]):
-            continue
-        sentences.append(text[start:match.end()].strip())
-        start = match.end()
-    sentences.append(text[start:].strip())
-    return [s for s in sentences if s]
+    return split(text)
 
 
 def sentences_per_line(text: str) -> str:

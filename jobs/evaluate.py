@@ -1,0 +1,55 @@
+"""`sumflow evaluate`: predictions + references (JSONL) -> ROUGE report with intervals, baselines, statistics.
+
+Exit codes: 0 done, 2 bad usage or config, 3 unusable input (a file missing or malformed, ids that do not
+line up between predictions, references and the compare system).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from configs.schema import EvaluateConfig as _Defaults  # help texts quote the schema's defaults
+from jobs.options import config_options, load
+
+EXIT_INPUT = 3
+
+@click.command("evaluate")
+@config_options
+@click.option("--predictions", type=click.Path(dir_okay=False), help="JSONL of system summaries.")
+@click.option("--prediction-field", help=f"Field of the summary in --predictions [{_Defaults.prediction_field}].")
+@click.option("--references", type=click.Path(dir_okay=False), help="JSONL of references [the predictions file].")
+@click.option("--reference-field",
+              help=f"Field of the reference: a string, or a list of strings [{_Defaults.reference_field}].")
+@click.option("--id-field", help=f"Field the files are joined on [{_Defaults.id_field}].")
+@click.option("--articles", type=click.Path(dir_okay=False), help="JSONL of articles (lead-k, oracle, novel n-grams).")
+@click.option("--article-field", help=f"Field of the article in --articles [{_Defaults.article_field}].")
+@click.option("--compare", type=click.Path(dir_okay=False), help="JSONL of a second system (paired bootstrap test).")
+@click.option("--compare-field", help="Field of the second system's summary [--prediction-field].")
+@click.option("--oracle", is_flag=True, default=None, help="Add the greedy extractive oracle (needs --articles).")
+@click.option("--output-dir", "-o", help=f"Where to write the report [{_Defaults.output_dir}].")
+def command(configs, overrides, oracle, **options):
+    """Score summaries with ROUGE-1/2/L/Lsum and write report.json, report.md and per_document.jsonl.
+
+    \b
+    Examples:
+      sumflow evaluate --predictions out/summaries.jsonl --references data/test.jsonl -o out/eval
+      sumflow evaluate --predictions outputs.jsonl --prediction-field pointer_gen \\
+          --compare-field baseline --articles test.jsonl --oracle --set evaluate.workers=2
+    """
+    # Each option is the evaluate.* key of its name. Given ones become overrides after the user's --set,
+    # JSON-quoted so that a path is never read as a number; the defaults stay the schema's.
+    chosen = [f"evaluate.{key}={json.dumps(value)}" for key, value in options.items() if value is not None]
+    chosen += ["evaluate.oracle=true"] if oracle else []
+    config = load(configs, list(overrides) + chosen)
+    from pipeline import evaluate, report
+
+    try:
+        result = evaluate.run(config=config)
+    except evaluate.EvaluationInputError as e:
+        click.echo(f"evaluate: {e}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(report.render_table(result))
+    click.echo(f"\n{result['documents']} documents; report in {config.evaluate.output_dir}", err=True)
