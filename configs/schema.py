@@ -289,11 +289,13 @@ class EvaluateConfig:
     confidence: float = 0.95
     seed: int = 0
     lead_k: int = 3  # 0 = no lead baseline
+    lead_words: int = 0  # also score the first N words of the article (0 = off; AESLC's lead baseline uses 4)
     oracle: bool = False  # greedy extractive oracle (needs articles)
     workers: int = 0  # 0 = one per core
     predictions: str = ""
     prediction_field: str = "summary"
-    references: str = ""
+    references: str = ""  # a JSONL file (or glob); with reference_split: a `sumflow preprocess` output dir
+    reference_split: str = ""  # read references and articles from this split of the preprocess output
     reference_field: str = "reference"  # a string, or a list of strings (several references)
     id_field: str = "id"
     articles: str = ""
@@ -310,6 +312,8 @@ class EvaluateConfig:
         _require(self.tokenizer in ("unicode", "default"), "evaluate.tokenizer", "use unicode or default")
         _require(0.0 < self.confidence < 1.0, "evaluate.confidence", "must be in (0, 1)")
         _require(self.bootstrap_samples >= 0, "evaluate.bootstrap_samples", "must be >= 0")
+        _require(self.reference_split in ("",) + SPLITS, "evaluate.reference_split",
+                 f"use one of {SPLITS} (or leave it empty for a JSONL references file)")
         _require(self.lead_k >= 0, "evaluate.lead_k", "must be >= 0 (0 = no lead baseline)")
         _require(self.workers >= 0, "evaluate.workers", "must be >= 0 (0 = one per core)")
         _require(bool(self.output_dir), "evaluate.output_dir", "set an output directory")

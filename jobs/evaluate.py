@@ -20,7 +20,9 @@ EXIT_INPUT = 3
 @config_options
 @click.option("--predictions", type=click.Path(dir_okay=False), help="JSONL of system summaries.")
 @click.option("--prediction-field", help=f"Field of the summary in --predictions [{_Defaults.prediction_field}].")
-@click.option("--references", type=click.Path(dir_okay=False), help="JSONL of references [the predictions file].")
+@click.option("--references", type=click.Path(), help="JSONL of references [the predictions file], or a preprocess output with --reference-split.")
+@click.option("--reference-split", type=click.Choice(["train", "validation", "test"]),
+              help="--references is a `sumflow preprocess` output: take references and articles from this split.")
 @click.option("--reference-field",
               help=f"Field of the reference: a string, or a list of strings [{_Defaults.reference_field}].")
 @click.option("--id-field", help=f"Field the files are joined on [{_Defaults.id_field}].")
@@ -28,6 +30,7 @@ EXIT_INPUT = 3
 @click.option("--article-field", help=f"Field of the article in --articles [{_Defaults.article_field}].")
 @click.option("--compare", type=click.Path(dir_okay=False), help="JSONL of a second system (paired bootstrap test).")
 @click.option("--compare-field", help="Field of the second system's summary [--prediction-field].")
+@click.option("--lead-words", type=int, help="Also score the first N words of each article (AESLC: 4).")
 @click.option("--oracle", is_flag=True, default=None, help="Add the greedy extractive oracle (needs --articles).")
 @click.option("--output-dir", "-o", help=f"Where to write the report [{_Defaults.output_dir}].")
 def command(configs, overrides, oracle, **options):
@@ -36,6 +39,8 @@ def command(configs, overrides, oracle, **options):
     \b
     Examples:
       sumflow evaluate --predictions out/summaries.jsonl --references data/test.jsonl -o out/eval
+      sumflow evaluate --predictions 'runs/default/summaries/summaries/*.jsonl' \\
+          --references runs/default/data --reference-split test
       sumflow evaluate --predictions outputs.jsonl --prediction-field pointer_gen \\
           --compare-field baseline --articles test.jsonl --oracle --set evaluate.workers=2
     """

@@ -19,6 +19,11 @@ def lead(article: str, *, k: int) -> str:
     return "\n".join(split_sentences(article)[:k])
 
 
+def lead_words(article: str, *, n: int) -> str:
+    """The first `n` words of `article` (e.g. the lead-4 baseline of subject-line generation on AESLC)."""
+    return " ".join(article.split()[:n])
+
+
 def oracle(article: str, references: Sequence[str], *, tokenizer: RougeTokenizer) -> str:
     """Greedy extractive oracle: article sentences that maximise ROUGE-1 F + ROUGE-2 F.
 

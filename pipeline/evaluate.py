@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
 from importlib import metadata
@@ -38,6 +39,35 @@ class EvaluationSet:
 def read_field(path: str, *, field: str, id_field: str, many: bool = False) -> dict[str, Any]:
     """{id: value of `field`} of a JSONL file (ids as strings). many: a string or a list of strings."""
     values: dict[str, Any] = {}
+    paths = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
+    if not paths:
+        raise EvaluationInputError(f"no files match {path}")
+    for one in paths:
+        _read_into(values, one, field=field, id_field=id_field, many=many)
+    return values
+
+
+def read_split(data_dir: str, split: str) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """({id: (reference summary,)}, {id: article}) of one split of a `sumflow preprocess` output."""
+    import tensorflow as tf
+
+    from pipeline.manifest import ManifestError, read_manifest, split_paths
+    from pipeline.records import decode_example
+
+    try:
+        manifest = read_manifest(data_dir, verify_vocab=False)
+        files = split_paths(data_dir, manifest, split)
+    except ManifestError as e:
+        raise EvaluationInputError(str(e)) from None
+    references, articles = {}, {}
+    for record in tf.data.TFRecordDataset(files).as_numpy_iterator():
+        example = decode_example(record)
+        references[example["id"]] = (example["summary"],)
+        articles[example["id"]] = example["article"]
+    return references, articles
+
+
+def _read_into(values: dict, path: str, *, field: str, id_field: str, many: bool) -> None:
     try:
         f = open(path, encoding="utf-8")
     except OSError as e:
@@ -66,7 +96,6 @@ def read_field(path: str, *, field: str, id_field: str, many: bool = False) -> d
             if doc_id in values:
                 raise EvaluationInputError(f"{where}: id {doc_id!r} appears twice; ids must be unique")
             values[doc_id] = value
-    return values
 
 
 def _missing(ids: Sequence[str], have: dict, what: str, path: str) -> Optional[str]:
@@ -83,7 +112,12 @@ def load_evaluation_set(config: EvaluateConfig) -> EvaluationSet:
         raise EvaluationInputError("no predictions: give --predictions FILE (or evaluate.predictions)")
     references_path = config.references or config.predictions
     predictions = read_field(config.predictions, field=config.prediction_field, id_field=config.id_field)
-    references = read_field(references_path, field=config.reference_field, id_field=config.id_field, many=True)
+    split_articles = None
+    if config.reference_split:  # references (and articles) from a preprocess output's split
+        references, split_articles = read_split(references_path, config.reference_split)
+    else:
+        references = read_field(references_path, field=config.reference_field, id_field=config.id_field,
+                                many=True)
     if not predictions:
         raise EvaluationInputError(f"{config.predictions} holds no records")
     ids = tuple(predictions)
@@ -97,7 +131,7 @@ def load_evaluation_set(config: EvaluateConfig) -> EvaluationSet:
         problems += [_missing(ids, compare, "predictions have no compare-system summary;", compare_path),
                      _missing(list(compare), predictions, "compare-system summaries have no prediction;",
                               config.predictions)]
-    articles = None
+    articles = split_articles
     if config.articles:
         articles = read_field(config.articles, field=config.article_field, id_field=config.id_field)
         problems.append(_missing(ids, articles, "predictions have no article;", config.articles))
@@ -130,6 +164,9 @@ def evaluate(data: EvaluationSet, *, config: EvaluateConfig) -> tuple[dict, list
     if data.articles is not None and config.lead_k:
         systems.append((f"lead-{config.lead_k}", f"lead-{config.lead_k}",
                         tuple(baselines.lead(a, k=config.lead_k) for a in data.articles)))
+    if data.articles is not None and config.lead_words:
+        systems.append((f"lead-{config.lead_words}-words", f"lead-{config.lead_words}-words",
+                        tuple(baselines.lead_words(a, n=config.lead_words) for a in data.articles)))
     if config.oracle:
         systems.append(("oracle", "oracle", tuple(baselines.oracle_summaries(
             articles=data.articles, references=data.references, use_stemmer=config.use_stemmer,
