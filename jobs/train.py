@@ -13,7 +13,8 @@ from jobs.options import config_options, load
 @config_options
 @click.option("--data-dir", default=None, help="A preprocess output (default: train.data_dir).")
 @click.option("--model-dir", default=None, help="Where to write the model (default: train.model_dir).")
-def command(configs, overrides, data_dir, model_dir):
+@click.option("--force", is_flag=True, help="Train again even if this model_dir already holds a finished run.")
+def command(configs, overrides, data_dir, model_dir, force):
     """Train the summarizer; rerun the same command to resume an interrupted run.
 
     \b
@@ -28,7 +29,7 @@ def command(configs, overrides, data_dir, model_dir):
     from pipeline.manifest import ManifestError
 
     try:
-        trainer.train(config, verbose="auto" if sys.stderr.isatty() else 2,
+        trainer.train(config, force=force, verbose="auto" if sys.stderr.isatty() else 2,
                       log=lambda m: click.echo(m, err=True))
     except ManifestError as e:
         click.echo(f"train: {e}", err=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -32,6 +33,7 @@ from model.seq2seq import build_seq2seq
 from pipeline.manifest import vocab_path
 
 TRAIN_INFO = "train.json"
+COMPLETE = "_COMPLETE"  # written last; holds the fingerprint of data + model/train config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,19 +121,46 @@ def _read_history(history_path: str) -> list[dict]:
         return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
 
 
-def train(config: Config, *, callbacks: list | None = None, verbose: int | str = "auto",
+def _run_fingerprint(config: Config, data_fingerprint: str) -> str:
+    payload = json.dumps({"model": dataclasses.asdict(config.model), "train": dataclasses.asdict(config.train),
+                          "data": data_fingerprint}, sort_keys=True, default=list)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def train(config: Config, *, force: bool = False, callbacks: list | None = None, verbose: int | str = "auto",
           log: Callable[[str], None] = print) -> TrainResult:
-    """Train (or resume training) the model of `config` on `config.train.data_dir`."""
+    """Train (or resume training) the model of `config` on `config.train.data_dir`.
+
+    A model_dir whose training already completed for the same data and config is left as it is (status
+    message, quick return) unless `force`; an interrupted one resumes from its backup.
+    """
     start = time.time()
     cfg = config.train
     model_dir = cfg.model_dir
     os.makedirs(model_dir, exist_ok=True)
     info_path = os.path.join(model_dir, TRAIN_INFO)
+    complete_path = os.path.join(model_dir, COMPLETE)
     expected_vocab = None
     if os.path.exists(info_path):  # resuming: the data must use the same vocabulary
         with open(info_path) as f:
             expected_vocab = json.load(f)["vocab_sha256"]
-    manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=expected_vocab)
+    manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=None if force else expected_vocab)
+    fingerprint = _run_fingerprint(config, manifest.fingerprint)
+    history_path = os.path.join(model_dir, "history.csv")
+    if os.path.exists(complete_path):
+        with open(complete_path) as f:
+            done = f.read().strip() == fingerprint
+        if done and not force:
+            history = _read_history(history_path)
+            monitor = "val_loss" if any("val_loss" in h for h in history) else "loss"
+            log(f"train: {model_dir} already holds a model trained on these data with this config; nothing "
+                f"to do. Use --force to train again.")
+            return TrainResult(os.path.join(model_dir, "model.keras"), len(history),
+                               min((h.get(monitor, math.inf) for h in history), default=math.inf), history, 0.0)
+        os.remove(complete_path)
+        for stale in (history_path, os.path.join(model_dir, "best.weights.h5")):  # a new run starts afresh
+            if os.path.exists(stale):
+                os.remove(stale)
     with open(info_path, "w") as f:
         json.dump({"data_dir": cfg.data_dir, "data_fingerprint": manifest.fingerprint,
                    "vocab_sha256": manifest.vocab.sha256, "vocab_size": manifest.vocab.size,
@@ -166,7 +195,6 @@ def train(config: Config, *, callbacks: list | None = None, verbose: int | str =
         model(inputs)  # build before restoring a backup
         model.optimizer.build(model.trainable_variables)
 
-    history_path = os.path.join(model_dir, "history.csv")
     best_path = os.path.join(model_dir, "best.weights.h5")
     monitor = "val_loss" if has_validation else "loss"
     all_callbacks = [
@@ -189,6 +217,8 @@ def train(config: Config, *, callbacks: list | None = None, verbose: int | str =
         model.load_weights(best_path)
     model_path = os.path.join(model_dir, "model.keras")
     model.save(model_path)
+    with open(complete_path, "w") as f:
+        f.write(fingerprint + "\n")
     history = _read_history(history_path)
     best = min((h.get(monitor, math.inf) for h in history), default=math.inf)
     log(f"train: best {monitor} {best:.4f} over {len(history)} epochs -> {model_path}")
