@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# One command on a fresh machine: install, then run sumflow on its built-in default corpus (docstrings of
-# the Python standard library; nothing is downloaded) and say where the outputs are.
+# One command on a fresh machine: install, then run the whole sumflow flow on its built-in default corpus
+# (docstrings of the Python standard library; nothing is downloaded): preprocess -> train -> export ->
+# summarize the test split -> ROUGE report. Each step skips work that is already complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export TF_CPP_MIN_LOG_LEVEL=2
-.venv/bin/sumflow doctor
-.venv/bin/sumflow preprocess -c default
-echo
-echo "Preprocessed data: runs/default/data (manifest.json, stats.json, data/*.tfrecord, dead_letter/)"
+S=.venv/bin/sumflow
+$S doctor
+$S preprocess -c default
+$S train -c default
+$S export -c default
+$S summarize -c default -i 'runs/default/data/data/test-*.tfrecord' --format tfrecord
+$S evaluate -c default --predictions 'runs/default/summaries/summaries/*.jsonl' \
+   --references runs/default/data --reference-split test -o runs/default/evaluation
+cat <<DONE
+
+Done.
+  preprocessed data : runs/default/data        (manifest.json, stats.json, dead_letter/)
+  trained model     : runs/default/model       (model.keras, history.csv, logs/ for TensorBoard)
+  exported model    : runs/default/export      (SavedModel: raw strings in, summaries out)
+  summaries         : runs/default/summaries/summaries/*.jsonl
+  ROUGE report      : runs/default/evaluation/report.md (and report.json, per_document.jsonl)
+DONE
