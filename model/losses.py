@@ -1,0 +1,76 @@
+"""Training losses over final log-probabilities: masked NLL (with label smoothing) and the coverage loss.
+
+Both average over the non-pad target positions of the batch (targets with id 0 are pad), so a batch's loss
+does not depend on how much padding it carries.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from pipeline.records import PAD_ID
+
+
+def _masked_mean(values, mask):
+    """Mean of values (batch, tgt) over positions where mask (batch, tgt) is true; 0 for an all-pad batch."""
+    mask = ops.cast(mask, values.dtype)
+    return ops.sum(values * mask) / ops.maximum(ops.sum(mask), 1.0)
+
+
+def masked_nll(targets, log_probs, *, label_smoothing: float = 0.0):
+    """Token-level negative log-likelihood, averaged over non-pad targets.
+
+    Args:
+        targets: (batch, tgt) int, the reference tokens y_1, ..., y_n, EOS, then pad (0).
+        log_probs: (batch, tgt, vocab) final log-probabilities (what the model returns).
+        label_smoothing: eps; each token's loss is (1 - eps) * -log P(y) + eps * mean_w(-log P(w)).
+    Returns a scalar float32.
+    """
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"masked_nll: label_smoothing must be in [0, 1) (got {label_smoothing}).")
+    log_probs = ops.cast(log_probs, "float32")
+    targets = ops.cast(targets, "int32")
+    target_log_probs = ops.take_along_axis(log_probs, targets[:, :, None], axis=-1)[:, :, 0]  # (batch, tgt)
+    token_loss = -target_log_probs
+    if label_smoothing > 0.0:
+        token_loss = (1.0 - label_smoothing) * token_loss - label_smoothing * ops.mean(log_probs, axis=-1)
+    return _masked_mean(token_loss, ops.not_equal(targets, PAD_ID))
+
+
+def coverage_loss(attention, coverage, mask):
+    """See et al. 2017: sum_i min(a_t,i, cov_t,i), averaged over non-pad target positions.
+
+    Args:
+        attention: (batch, tgt, src) a_t.
+        coverage: (batch, tgt, src) cov_t, the sum of the attention of steps before t.
+        mask: (batch, tgt), true on real target positions (e.g. `targets != 0`).
+    Returns a scalar float32.
+    """
+    attention = ops.cast(attention, "float32")
+    coverage = ops.cast(coverage, "float32")
+    per_position = ops.sum(ops.minimum(attention, coverage), axis=-1)  # (batch, tgt)
+    return _masked_mean(per_position, mask)
+
+
+@keras.saving.register_keras_serializable(package="sumflow")
+class MaskedNLL(keras.losses.Loss):
+    """`masked_nll` as a Keras loss for `model.compile(loss=...)`: y_true (batch, tgt) ids, y_pred log-probs.
+
+    Returns the batch's token-averaged loss (a scalar) directly; sample weights are not supported.
+    """
+
+    def __init__(self, *, label_smoothing: float = 0.0, name: str = "masked_nll", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"MaskedNLL: label_smoothing must be in [0, 1) (got {label_smoothing}); "
+                             "set train.label_smoothing.")
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        return masked_nll(y_true, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"label_smoothing": self.label_smoothing})
+        return config
