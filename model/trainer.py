@@ -197,7 +197,16 @@ def train(config: Config, *, force: bool = False, callbacks: list | None = None,
 
     best_path = os.path.join(model_dir, "best.weights.h5")
     monitor = "val_loss" if has_validation else "loss"
+    rouge_callbacks = []
+    if has_validation and cfg.validation_rouge_samples:
+        from model.validation_rouge import ValidationRouge, sample_batches
+        from pipeline.tokenizer import Tokenizer
+
+        rouge_callbacks.append(ValidationRouge(
+            batches=sample_batches(val_data, cfg.validation_rouge_samples),
+            tokenizer=Tokenizer.load(vocab_path(cfg.data_dir, manifest)), decode_cfg=config.decode))
     all_callbacks = [
+        *rouge_callbacks,  # first, so the checkpoint, CSV and TensorBoard callbacks see its figures
         AtomicBackupAndRestore(os.path.join(model_dir, "backup"), save_freq=max(1, min(200, steps_per_epoch // 2))),
         keras.callbacks.ModelCheckpoint(best_path, monitor=monitor, save_best_only=True, save_weights_only=True,
                                         initial_value_threshold=_previous_best(history_path)

@@ -29,6 +29,9 @@ def test_short_training_run_lowers_the_loss(data_dir, tmp_path):
     result = trainer.train(config, verbose=0, log=lambda m: None)
     losses = [h["loss"] for h in result.history]
     assert len(losses) == 4 and losses[-1] < losses[0] - 0.5, losses
+    # validation ROUGE of a greedily decoded sample, every epoch, next to val_loss
+    assert all(0.0 <= h["val_rouge1"] <= 100.0 and "val_rougeLsum" in h and "val_loss" in h
+               for h in result.history)
     for name in ("model.keras", "history.csv", "vocab.model", "train.json", "config.yaml", "best.weights.h5"):
         assert os.path.exists(tmp_path / "m" / name), name
     assert not os.path.exists(tmp_path / "m" / "backup")  # removed once training completed
