@@ -49,3 +49,10 @@ def test_help_lists_the_jobs():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
     assert "preprocess" in result.output and "doctor" in result.output
+
+
+def test_doctor_reports_versions_runners_and_gpu(tmp_path):
+    result = _run(["doctor"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for expected in ("tensorflow ", "apache-beam", "DirectRunner", "gpu:", "tensorflow-text ops: loaded"):
+        assert expected in result.stdout

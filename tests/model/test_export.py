@@ -1,0 +1,53 @@
+"""The exported SavedModel: raw strings in, summaries out, identical to decoding in Python."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.pipeline.fixtures import exported, pairs
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory):
+    return exported(tmp_path_factory.mktemp("m"), "decode.method=greedy")
+
+
+def test_saved_model_matches_python_tokenize_decode_detokenize(export_dir):
+    import keras
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the SentencePiece ops)
+
+    from configs.schema import DecodeConfig
+    from model.decode import greedy_decode
+    import model.seq2seq  # noqa: F401
+    from pipeline.records import EOS_ID
+    from pipeline.tokenizer import Tokenizer
+
+    model_dir = os.path.join(os.path.dirname(export_dir), "model")
+    info = json.load(open(os.path.join(export_dir, "sumflow_export.json")))
+    serve = tf.saved_model.load(export_dir).signatures["serving_default"]
+    texts = [r["article"] for r in pairs(5, seed=11)] + ["Caf\u00e9 \u4e16\u754c short one."]
+    out = serve(texts=tf.constant(texts))
+
+    tok = Tokenizer.load(os.path.join(model_dir, "vocab.model"))
+    keras_model = keras.saving.load_model(os.path.join(model_dir, "model.keras"), compile=False)
+    cfg = DecodeConfig(**info["decode"])
+    limit = info["max_source_tokens"]
+    for i, text in enumerate(texts):
+        ids = tok.encode([text])[0]
+        assert out["source_tokens"].numpy()[i] == len(ids)
+        assert bool(out["truncated"].numpy()[i]) == (len(ids) > limit)
+        tokens = [int(t) for t in np.asarray(greedy_decode(keras_model, np.array([ids[:limit]], "int32"), cfg))[0]]
+        tokens = tokens[: tokens.index(EOS_ID)] if EOS_ID in tokens else [t for t in tokens if t != 0]
+        assert out["summary"].numpy()[i].decode("utf-8") == tok.decode(tokens)
+        assert out["summary_tokens"].numpy()[i] == len(tokens)
+
+
+def test_count_tokens_signature(export_dir):
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    counts = tf.saved_model.load(export_dir).signatures["count_tokens"](texts=tf.constant(["a b c", ""]))
+    assert counts["tokens"].numpy()[1] == 0 and counts["tokens"].numpy()[0] > 0
