@@ -5,7 +5,6 @@ Yields {records: {id, text, origin}, dropped: dead letters}, like `pipeline.sour
 
 from __future__ import annotations
 
-import json
 import os
 
 import apache_beam as beam
@@ -14,7 +13,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 
 from configs.schema import SummarizeConfig
-from pipeline.sources import DROPPED, RECORDS, content_id, dead_letter
+from pipeline.sources import DROPPED, RECORDS, content_id, dead_letter, parse_json_line
 
 
 def document_files(cfg: SummarizeConfig) -> list[str]:
@@ -37,23 +36,15 @@ class _ParseJsonDocument(beam.DoFn):
 
     def process(self, element):
         origin, line = element
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(repr(line)), reason="bad_encoding",
-                                                           detail=str(e), origin=origin))
+        obj, dropped = parse_json_line(line, origin)
+        if dropped is not None:
+            yield pvalue.TaggedOutput(DROPPED, dropped)
             return
-        if not text.strip():
-            return
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as e:
-            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(text), reason="malformed",
-                                                           detail=f"{e}: {text[:80]}", origin=origin))
+        if obj is None:
             return
         if not isinstance(obj, dict) or not isinstance(obj.get(self._cfg.text_field), str):
             yield pvalue.TaggedOutput(DROPPED, dead_letter(
-                id=str(obj.get(self._cfg.id_field, "")) if isinstance(obj, dict) else content_id(text),
+                id=str(obj.get(self._cfg.id_field, "")) if isinstance(obj, dict) else content_id(str(obj)),
                 reason="missing_field", detail=f"no text field {self._cfg.text_field!r}", origin=origin))
             return
         raw_id = obj.get(self._cfg.id_field)

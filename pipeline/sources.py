@@ -58,6 +58,25 @@ def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
     return out
 
 
+def parse_json_line(line: bytes, origin: str) -> tuple[object, dict | None]:
+    """(parsed JSON value, None), (None, dead letter) for bad UTF-8 or JSON, or (None, None) for a blank line
+    (layout, not a record)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, dead_letter(id=content_id(repr(line)), reason="bad_encoding", detail=str(e), origin=origin)
+    if not text.strip():
+        return None, None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        return None, dead_letter(id=content_id(text), reason="malformed", detail=f"{e}: {text[:80]}",
+                                 origin=origin)
+    if value is None:  # a literal `null` line: a record that says nothing, not a blank line
+        return None, dead_letter(id=content_id(text), reason="malformed", detail="null", origin=origin)
+    return value, None
+
+
 class _ParsePairs(beam.DoFn):
     """Turn one raw JSONL line (or CSV row dict) into a record, or a dead letter saying why not."""
 
@@ -86,21 +105,11 @@ class _ParsePairs(beam.DoFn):
 
     def process(self, element):
         origin, split, line = element
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(repr(line)), reason="bad_encoding",
-                                                           detail=str(e), origin=origin))
-            return
-        if not text.strip():
-            return  # blank lines are layout, not records
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as e:
-            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(text), reason="malformed",
-                                                           detail=f"{e}: {text[:80]}", origin=origin))
-            return
-        yield from self._record(obj, origin, split)
+        obj, dropped = parse_json_line(line, origin)
+        if dropped is not None:
+            yield pvalue.TaggedOutput(DROPPED, dropped)
+        elif obj is not None:
+            yield from self._record(obj, origin, split)
 
 
 class _ReadCsv(beam.DoFn):
