@@ -156,14 +156,12 @@ class PreprocessConfig:
     """Where the preprocessing job writes, and the Beam runner it uses."""
 
     output_dir: str = "runs/default/data"
-    records_per_shard: int = 20_000  # shards per split = ceil(records / records_per_shard)
     runner: str = "DirectRunner"
     direct_num_workers: int = 0  # 0 = one per core
     direct_running_mode: str = "multi_processing"
 
     def __post_init__(self):
         _require(bool(self.output_dir), "preprocess.output_dir", "set an output directory")
-        _require(self.records_per_shard > 0, "preprocess.records_per_shard", "must be > 0")
         _require(self.direct_running_mode in ("in_memory", "multi_threading", "multi_processing"),
                  "preprocess.direct_running_mode", "use in_memory, multi_threading or multi_processing")
 
