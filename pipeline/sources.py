@@ -26,6 +26,7 @@ from pipeline import builtin_corpus
 DROPPED = "dropped"
 RECORDS = "records"
 NAMESPACE = "sumflow"
+READ_BUNDLE_BYTES = 4 << 20  # byte ranges of input files that workers read in parallel
 
 # Field names of TFDS summarization datasets, used when the configured names are absent from the features.
 TFDS_FIELDS = {"cnn_dailymail": ("article", "highlights"), "xsum": ("document", "summary"),
@@ -268,10 +269,12 @@ class ReadPairs(beam.PTransform):
         files = input_files(cfg)
         split_of = {path: split for path, split in files}
         if cfg.format == "jsonl":
-            lines = [pipeline | f"ReadLines{i}" >> beam.io.ReadFromTextWithFilename(
-                path, coder=beam.coders.BytesCoder(), strip_trailing_newlines=True)
-                     for i, (path, _) in enumerate(files)]
-            result = (lines | "AllLines" >> beam.Flatten()
+            # ReadAll splits each file into byte ranges and shuffles only the (small) range descriptors, so
+            # the local runner hands ranges of one big file to different workers; ReadFromText would read a
+            # file under 64 MB in a single bundle on a single worker.
+            result = (pipeline | "ListFiles" >> beam.Create(sorted(split_of))
+                      | "ReadLines" >> beam.io.ReadAllFromText(
+                          with_filename=True, coder=beam.coders.BytesCoder(), desired_bundle_size=READ_BUNDLE_BYTES)
                       | "WithSplit" >> beam.Map(lambda fl, s=split_of: (fl[0], s.get(fl[0], ""), fl[1]))
                       | "ParseJson" >> beam.ParDo(_ParsePairs(cfg)).with_outputs(DROPPED, main=RECORDS))
         else:
