@@ -7,12 +7,12 @@ Prints records/s of
   loop-1   a plain Python loop calling the same cleaning and tokenizing code in one process;
   loop-N   the same loop in N processes (N = cores), each on its share of the input;
   full     `sumflow preprocess` with dedup (exact + MinHash) and vocabulary learning on;
-and the ratio beam / loop-N (target >= 0.85). Peak memory (RSS of the whole process tree, sampled) of the
-Beam job at two input sizes shows whether memory grows with the input. With ../shared/data present it also
+and the ratio beam / loop-N (target >= 0.85), at each input size. Peak memory (RSS of the whole process tree,
+sampled) of the Beam job at two input sizes shows whether memory grows with the input. With ../shared/data present it also
 times the whole preprocessing of AESLC train+dev+test (target < 120 s).
 
-    python benchmarks/preprocess.py                      # 20k records, memory at 20k and 200k
-    python benchmarks/preprocess.py --records 5000 --memory-sizes 5000,20000   # quicker
+    python benchmarks/preprocess.py                      # 20k and 200k records (~10 min on 2 cores)
+    python benchmarks/preprocess.py --sizes 5000,20000 --skip-aeslc   # quicker
 """
 
 from __future__ import annotations
@@ -102,24 +102,20 @@ def run_loops(path: str, n: int, model_path: str, tmp: str, processes: int) -> f
 
 
 def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
+    """Resident memory of a process and all its descendants, from /proc (children lists: no full /proc walk,
+    so the sampling costs the measured job next to nothing)."""
     total, stack = 0, [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * page
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            continue
     return total / 2**20
 
 
@@ -161,51 +157,47 @@ def learn_vocab(path: str, tmp: str) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=20000)
-    parser.add_argument("--memory-sizes", default="20000,200000")
+    parser.add_argument("--sizes", default="20000,200000",
+                        help="input sizes (records); loops and Beam run side by side at each")
     parser.add_argument("--skip-aeslc", action="store_true")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
+    sizes = [int(s) for s in args.sizes.split(",") if s]
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "pairs.jsonl")
-        synthetic_jsonl(data, args.records)
-        model_path = learn_vocab(data, tmp)
-        same_work = ["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set", f"tokenizer.model_path={model_path}",
-                     "--set", "dedup.exact=false", "--set", "dedup.near=false"]
-        print(f"input: {args.records} synthetic records (400-word articles, 60-word summaries), {cores} cores")
-
-        rates = {}
-        for name, processes in (("loop-1", 1), (f"loop-{cores}", cores)):
-            rates[name] = args.records / run_loops(data, args.records, model_path, tmp, processes)
-        beam_s, beam_mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
-                                      f"tokenizer.model_path={model_path}", "--set", "dedup.exact=false",
-                                      "--set", "dedup.near=false", "-o", os.path.join(tmp, "beam")])
-        rates["beam"] = args.records / beam_s
-        full_s, full_mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
-                                      "tokenizer.vocab_size=8000", "-o", os.path.join(tmp, "full")])
-        # Whole runs, start-up included for all (fresh processes, imports, and for Beam its runner set-up).
-        for name, rate in rates.items():
-            print(f"{name:12s} {rate:8.0f} records/s")
-        print(f"beam peak RSS {beam_mb:.0f} MB")
-        print(f"full job     {args.records / full_s:8.0f} records/s (dedup + vocabulary learning, {full_s:.1f}s, "
-              f"peak RSS {full_mb:.0f} MB)")
-        print(f"ratio beam / loop-{cores}: {rates['beam'] / rates[f'loop-{cores}']:.2f}  (target >= 0.85)")
-
-        sizes = [int(s) for s in args.memory_sizes.split(",") if s]
+        vocab_data = os.path.join(tmp, "vocab.jsonl")
+        synthetic_jsonl(vocab_data, 5000, seed=1)
+        model_path = learn_vocab(vocab_data, tmp)
+        print(f"synthetic records (400-word articles, 60-word summaries), {cores} cores; whole runs, start-up "
+              f"included for all (fresh processes, imports, and for Beam its runner set-up)")
+        print(f"{'records':>8s} {'loop-1':>8s} {f'loop-{cores}':>8s} {'beam':>8s}  records/s   "
+              f"{'beam/loop-' + str(cores):>12s}  beam peak RSS")
         peaks = []
         for n in sizes:
-            path = os.path.join(tmp, f"mem{n}.jsonl")
-            synthetic_jsonl(path, n, seed=1)
-            seconds, mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{path}]", "--set",
+            data = os.path.join(tmp, f"pairs{n}.jsonl")
+            synthetic_jsonl(data, n)
+            rates = [n / run_loops(data, n, model_path, tmp, processes) for processes in (1, cores)]
+            seconds, mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
                                       f"tokenizer.model_path={model_path}", "--set", "dedup.exact=false",
-                                      "--set", "dedup.near=false", "-o", os.path.join(tmp, f"mem{n}")])
+                                      "--set", "dedup.near=false", "-o", os.path.join(tmp, f"beam{n}")])
+            rates.append(n / seconds)
             peaks.append(mb)
-            print(f"memory       {n:8d} records: peak RSS {mb:6.0f} MB ({n / seconds:.0f} records/s)")
-            os.remove(path)
+            print(f"{n:8d} {rates[0]:8.0f} {rates[1]:8.0f} {rates[2]:8.0f}              "
+                  f"{rates[2] / rates[1]:12.2f}  {mb:6.0f} MB", flush=True)
+            if n == sizes[0]:  # the full job (dedup + vocabulary learning) once, at the smallest size
+                full_s, full_mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
+                                              "tokenizer.vocab_size=8000", "-o", os.path.join(tmp, "full")])
+                print(f"         full job (exact + MinHash dedup, vocabulary learning): {n / full_s:.0f} records/s "
+                      f"({full_s:.1f}s), peak RSS {full_mb:.0f} MB", flush=True)
+            for name in os.listdir(tmp):  # keep the disk small for the next size
+                if name.startswith(("loop", "beam")):
+                    path = os.path.join(tmp, name)
+                    subprocess.run(["rm", "-rf", path], check=True)
+            os.remove(data)
+        print("target: beam / loop-N >= 0.85")
         if len(peaks) >= 2:
-            print(f"peak memory ratio {sizes[-1]}/{sizes[0]} records: {peaks[-1] / peaks[0]:.2f} "
-                  f"(input grew {sizes[-1] / sizes[0]:.0f}x)")
+            print(f"peak memory {sizes[-1]} vs {sizes[0]} records: {peaks[-1] / peaks[0]:.2f}x "
+                  f"(input grew {sizes[-1] / sizes[0]:.0f}x; target: no growth)")
 
     aeslc = os.path.join(REPO, "..", "shared", "data", "aeslc")
     if not args.skip_aeslc and os.path.isdir(aeslc):

@@ -198,7 +198,13 @@ def _read_lines(pattern: str) -> list[str]:
 
 
 class ApplyDuplicates(beam.PTransform):
-    """cleaned records -> {records, dropped}, using the drop list and duplicate-id list of pass one."""
+    """cleaned records -> {records, same_id, dropped}, using the drop list and duplicate-id list of pass one.
+
+    `records` is the main stream, untouched by any shuffle. Records whose id occurs more than once must meet
+    in a GroupByKey to pick one survivor; those survivors come out as `same_id`, a stream of their own (None
+    when pass one found no repeated id). They are kept apart on purpose: flattening them into the main stream
+    would make the local runner buffer every record of the job between stages (memory growing with input).
+    """
 
     def __init__(self, drops_pattern: str, duplicate_ids_pattern: str):
         super().__init__()
@@ -208,9 +214,11 @@ class ApplyDuplicates(beam.PTransform):
         applied = records | "Drop" >> beam.ParDo(
             _ApplyDrops(self._drops_pattern, self._duplicate_ids_pattern)).with_outputs(
             "dropped", "same_id", main="records")
+        if not _read_lines(self._duplicate_ids_pattern):  # read at construction: pass one has finished
+            return {"records": applied["records"], "same_id": None, "dropped": applied["dropped"]}
         resolved = (applied["same_id"] | "GroupSameId" >> beam.GroupByKey()
                     | "Resolve" >> beam.FlatMap(_resolve_same_id).with_outputs("dropped", main="records"))
-        return {"records": (applied["records"], resolved["records"]) | "Kept" >> beam.Flatten(),
+        return {"records": applied["records"], "same_id": resolved["records"],
                 "dropped": (applied["dropped"], resolved["dropped"]) | "Dropped" >> beam.Flatten()}
 
 

@@ -4,7 +4,7 @@ Layout of a preprocess output directory:
   manifest.json            this manifest (written before the marker)
   config.yaml              the resolved config of the run
   vocab/spm.model          the SentencePiece model (`vocab.model_file`)
-  data/{split}-SSSSS-of-NNNNN.tfrecord   tf.train.Example records (pipeline/records.py)
+  data/{split}-*.tfrecord  tf.train.Example records (pipeline/records.py)
   dead_letter/*.jsonl      every dropped record with its reason
   stats.json               length histograms, dedup and leakage report
   _SUCCESS                 completion marker, written last; holds the run fingerprint

@@ -125,9 +125,14 @@ def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
     analysis = FileSystems.join(staging, "analysis")
     kept = cleaned[RECORDS] | "ApplyDuplicates" >> ApplyDuplicates(
         FileSystems.join(analysis, "duplicates*.jsonl"), FileSystems.join(analysis, "duplicate_ids*.txt"))
-    tokenized = kept["records"] | "TokenizeAndSerialize" >> TokenizeAndSerialize(
-        FileSystems.join(staging, VOCAB_FILE))
-    tokenized | "WriteSplits" >> WriteSplits(FileSystems.join(staging, "data"))
+    vocab, data = FileSystems.join(staging, VOCAB_FILE), FileSystems.join(staging, "data")
+    tokenized = kept["records"] | "TokenizeAndSerialize" >> TokenizeAndSerialize(vocab)
+    tokenized | "WriteSplits" >> WriteSplits(data)
+    stats = [tokenized[STATS]]
+    if kept["same_id"] is not None:  # survivors of repeated ids: their own writer (see ApplyDuplicates)
+        resolved = kept["same_id"] | "TokenizeSameId" >> TokenizeAndSerialize(vocab)
+        resolved | "WriteSameId" >> WriteSplits(data, name="sameid")
+        stats.append(resolved[STATS])
 
     dropped = (raw[DROPPED], cleaned[DROPPED], kept["dropped"]) | "AllDropped" >> beam.Flatten()
     (dropped | "DeadLetterJson" >> beam.Map(lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
@@ -141,7 +146,7 @@ def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
               | "AsDict" >> beam.combiners.ToDict())
     (inputs | "CountsJson" >> beam.Map(json.dumps)
      | "WriteCounts" >> beam.io.WriteToText(FileSystems.join(analysis, "counts"), file_name_suffix=".json"))
-    (tokenized[STATS] | "MergeStats" >> beam.CombineGlobally(stats_lib.MergeStats())
+    (stats | "AllStats" >> beam.Flatten() | "MergeStats" >> beam.CombineGlobally(stats_lib.MergeStats())
      | "StatsJson" >> beam.Map(json.dumps)
      | "WriteStats" >> beam.io.WriteToText(FileSystems.join(analysis, "lengths"), file_name_suffix=".json"))
 

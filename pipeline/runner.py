@@ -27,12 +27,13 @@ def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> Pi
         standard.runner = cfg.runner
     if standard.runner in ("DirectRunner", "FnApiRunner"):
         direct = options.view_as(DirectOptions)
-        if "--direct_running_mode" not in " ".join(beam_args):
+        given = " ".join(beam_args)
+        if "--direct_running_mode" not in given:
             direct.direct_running_mode = cfg.direct_running_mode
-        if not direct.direct_num_workers:
+        if "--direct_num_workers" not in given:  # Beam's own default is 1 worker, not one per core
             direct.direct_num_workers = cfg.direct_num_workers or os.cpu_count() or 1
         harness = options.view_as(WorkerOptions)
-        if "--default_sdk_harness_log_level" not in " ".join(beam_args):
+        if "--default_sdk_harness_log_level" not in given:
             harness.default_sdk_harness_log_level = "WARNING"  # local workers' INFO lines drown the job's output
     return options
 

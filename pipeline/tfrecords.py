@@ -71,13 +71,14 @@ class WriteSplits(beam.PTransform):
     record in memory on the local runner. The manifest lists the files actually written.
     """
 
-    def __init__(self, prefix: str):
+    def __init__(self, prefix: str, name: str = ""):
         super().__init__()
-        self._prefix = prefix
+        self._prefix, self._name = prefix, name  # name: a second writer's files, `{split}-{name}-SSSSS-of-NNNNN`
 
     def expand(self, by_split):
         from apache_beam.io.filesystems import FileSystems
 
         return {split: (pcoll | f"Write{split.title()}" >> beam.io.WriteToTFRecord(
-            FileSystems.join(self._prefix, split), file_name_suffix=".tfrecord"))
+            FileSystems.join(self._prefix, f"{split}-{self._name}" if self._name else split),
+            file_name_suffix=".tfrecord"))
             for split, pcoll in by_split.items() if split in SPLITS}

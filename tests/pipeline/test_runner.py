@@ -1,0 +1,26 @@
+import os
+
+from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+
+from configs.schema import PreprocessConfig
+from pipeline.runner import pipeline_options
+
+
+def test_local_runner_defaults_to_one_worker_per_core_in_multi_process_mode():
+    direct = pipeline_options(PreprocessConfig()).view_as(DirectOptions)
+    assert direct.direct_running_mode == "multi_processing"
+    assert direct.direct_num_workers == os.cpu_count()
+
+
+def test_config_and_beam_arguments_set_the_workers():
+    assert pipeline_options(PreprocessConfig(direct_num_workers=3)).view_as(DirectOptions).direct_num_workers == 3
+    options = pipeline_options(PreprocessConfig(direct_num_workers=3),
+                               ["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    assert options.view_as(DirectOptions).direct_num_workers == 1
+    assert options.view_as(DirectOptions).direct_running_mode == "in_memory"
+
+
+def test_other_runners_get_the_beam_arguments_untouched():
+    options = pipeline_options(PreprocessConfig(), ["--runner", "DataflowRunner", "--project", "p"])
+    assert options.view_as(StandardOptions).runner == "DataflowRunner"
+    assert options.view_as(DirectOptions).direct_num_workers == 1  # Beam's default, not ours
