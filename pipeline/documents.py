@@ -69,10 +69,10 @@ class _ReadTextDocument(beam.DoFn):
 
 
 def _parse_tfrecord_document(serialized: bytes, cfg: SummarizeConfig):
-    from tensorflow.core.example import example_pb2
+    from pipeline.example_proto import Example
 
     try:
-        feature = example_pb2.Example.FromString(serialized).features.feature
+        feature = Example.FromString(serialized).features.feature
         text = feature[cfg.text_field].bytes_list.value[0].decode("utf-8")
         doc_id = (feature[cfg.id_field].bytes_list.value[0].decode("utf-8")
                   if feature[cfg.id_field].bytes_list.value else content_id(text))

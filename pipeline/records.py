@@ -24,10 +24,11 @@ PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
 def encode_example(*, id: str, article: str, summary: str, article_ids: Sequence[int],
                    summary_ids: Sequence[int]) -> bytes:
-    """Serialize one record. Builds the proto directly: 3x faster than going through tf.train.Feature helpers."""
-    from tensorflow.core.example import example_pb2  # the proto only; no TF runtime needed
+    """Serialize one record. Builds the proto directly: 3x faster than going through tf.train.Feature helpers,
+    and without importing TensorFlow (pipeline/example_proto.py)."""
+    from pipeline.example_proto import Example
 
-    example = example_pb2.Example()
+    example = Example()
     feature = example.features.feature
     feature["id"].bytes_list.value.append(id.encode("utf-8"))
     feature["article"].bytes_list.value.append(article.encode("utf-8"))
@@ -39,9 +40,9 @@ def encode_example(*, id: str, article: str, summary: str, article_ids: Sequence
 
 def decode_example(serialized: bytes) -> dict:
     """Parse one record in Python (tests, inspection); training parses in tf.data with `feature_spec()`."""
-    from tensorflow.core.example import example_pb2
+    from pipeline.example_proto import Example
 
-    example = example_pb2.Example.FromString(serialized)
+    example = Example.FromString(serialized)
     feature = example.features.feature
     out = {k: feature[k].bytes_list.value[0].decode("utf-8") for k in TEXT_FEATURES}
     out.update({k: list(feature[k].int64_list.value) for k in ID_FEATURES})
