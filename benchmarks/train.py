@@ -3,8 +3,10 @@
 Prints target tokens/s (non-pad targets) and examples/s of one training step (forward, backward, Adam) for
   sumflow    `build_seq2seq` at See et al. sizes (vocab 20k, embedding 128, BiGRU 256 per direction,
              decoder GRU 256, Bahdanau attention 256, pointer-generator, coverage + coverage loss), compiled
-             with `MaskedNLL` and run with `model.train_on_batch`: the whole target decoded at once, a scan
-             only over the attention (coverage);
+             with `MaskedNLL` and run with `model.train_on_batch` as `sumflow train` runs it (the targets
+             among the inputs, so only their probabilities are computed): the whole target decoded at
+             once, a scan only over the attention (coverage); `--attention luong` for the multiplicative
+             scorer;
   reference  the same sizes trained as in the TensorFlow tutorial "Neural machine translation with
              attention": a Decoder called once per target step in a Python loop inside a `tf.function` with
              `tf.GradientTape` (benchmarks/reference_nmt.py says what it leaves out, which favours it, and what
@@ -14,6 +16,7 @@ same optimizer (Adam with `sumflow train`'s learning rate and clip norm), take t
 after the warm-up steps (the first includes tracing), and are timed to a host copy of the loss.
 
     python benchmarks/train.py                                   # batch 32, source 400, target 100, vocab 20k
+    python benchmarks/train.py --attention luong                 # sumflow with multiplicative attention
     python benchmarks/train.py --batch 4 --source 40 --target 10 --steps 2      # a smoke run
     KERAS_BACKEND=jax python benchmarks/train.py --only sumflow  # no TensorFlow needed: e.g. a GPU with JAX
 
@@ -24,6 +27,7 @@ model code, never TensorFlow.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import sys
@@ -88,7 +92,9 @@ def sumflow_step(config: ModelConfig, *, vocab: int, jit: bool) -> Callable[[dic
     model.compile(optimizer=adam(), loss=MaskedNLL(), jit_compile=jit)
 
     def step(batch: dict) -> float:
-        inputs = {"article_ids": batch["article_ids"], "summary_in": batch["summary_in"]}
+        # As `sumflow train` feeds it (no label smoothing): the targets among the inputs, scored alone.
+        inputs = {"article_ids": batch["article_ids"], "summary_in": batch["summary_in"],
+                  "summary_out": batch["summary_out"]}
         return float(model.train_on_batch(inputs, batch["summary_out"], return_dict=True)["loss"])
 
     return step
@@ -156,6 +162,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=10, help="measured steps per model")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per model (the first traces)")
     parser.add_argument("--only", choices=MODELS, help="run one model (no ratio)")
+    parser.add_argument("--attention", choices=("bahdanau", "luong"), default="bahdanau",
+                        help="sumflow's attention (the reference is Bahdanau, as in the tutorial)")
     parser.add_argument("--reference", choices=("textbook", "literal"), default="textbook",
                         help="reference variant (see benchmarks/reference_nmt.py)")
     parser.add_argument("--backend", choices=("tensorflow", "jax"),
@@ -189,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     device, accelerator = describe_device(args.backend)
     jit = args.jit == "on" or (args.jit == "auto" and (args.backend == "jax" or accelerator))
 
-    config = see_et_al_config(source=args.source, target=args.target)
+    config = dataclasses.replace(see_et_al_config(source=args.source, target=args.target), attention=args.attention)
     names = [args.only] if args.only else list(MODELS)
     steps = {}
     if "sumflow" in names:
@@ -204,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     tokens = sum(int(np.sum(b["summary_out"] != PAD_ID)) for b in measured)
     examples = args.batch * args.steps
     for name in names:
-        label = f"reference ({args.reference})" if name == "reference" else name
+        label = f"reference ({args.reference})" if name == "reference" else f"sumflow ({args.attention})"
         print(f"{label:<22} {tokens / seconds[name]:9.0f} tokens/s {examples / seconds[name]:8.2f} examples/s "
               f"({args.steps} steps, {seconds[name] / args.steps:.2f} s/step)")
     if len(names) == 2:

@@ -97,7 +97,8 @@ class AttentionDecoder(keras.layers.Layer):
         """The attention keys of the encoder outputs, computed once per article."""
         return self.attention.precompute_keys(encoder_outputs)
 
-    def call(self, target_ids, *, initial_state, encoder_outputs, source_ids, keys=None, training=None):
+    def call(self, target_ids, *, initial_state, encoder_outputs, source_ids, keys=None, targets=None,
+             training=None):
         """Teacher-forced decoding of the whole target.
 
         Args:
@@ -106,9 +107,12 @@ class AttentionDecoder(keras.layers.Layer):
             encoder_outputs: (batch, src, mem_dim).
             source_ids: (batch, src) int; pad (0) marks positions attention must skip; copied from by the pointer.
             keys: `precompute_keys(encoder_outputs)`, computed here when omitted.
+            targets: (batch, tgt) int, the next tokens (summary_out). When given, only their log-probabilities
+                are computed (training's loss needs no more): "target_log_probs" replaces "log_probs".
 
         Returns a dict:
             log_probs  (batch, tgt, vocab) float32, final log-probabilities (after the pointer when present)
+                       or, with targets, target_log_probs (batch, tgt) float32, log P(targets)
             attention  (batch, tgt, src) float32, a_t
             coverage   (batch, tgt, src) float32, cov_t = sum of a_t' for t' < t (zeros at t = 0)
         Positions after the target's end are computed like any other; the loss masks them.
@@ -125,6 +129,10 @@ class AttentionDecoder(keras.layers.Layer):
         else:
             context, attention = self.attention(states, encoder_outputs, keys=keys, source_mask=source_mask)
             coverage = ops.cumsum(attention, axis=1) - attention  # (batch, tgt, src), exclusive cumsum
+        if targets is not None:
+            scores = self._log_probs(states, context, embedded, attention, source_ids, targets=targets,
+                                     training=training)
+            return {"target_log_probs": scores, "attention": attention, "coverage": coverage}
         log_probs = self._log_probs(states, context, embedded, attention, source_ids, training=training)
         return {"log_probs": log_probs, "attention": attention, "coverage": coverage}
 
@@ -156,8 +164,9 @@ class AttentionDecoder(keras.layers.Layer):
         attention = attention[:, 0, :]
         return log_probs[:, 0, :], merge_state(self.cell, new_states), attention, coverage + attention
 
-    def _log_probs(self, states, context, embedded, attention, source_ids, *, training):
-        """[s_t; c_t] -> vocabulary logits -> final log-probabilities (batch, tgt, vocab), float32."""
+    def _log_probs(self, states, context, embedded, attention, source_ids, *, training, targets=None):
+        """[s_t; c_t] -> vocabulary logits -> final log-probabilities (batch, tgt, vocab), float32; those of
+        `targets` alone (batch, tgt) when targets are given."""
         features = self.output_dropout(ops.concatenate([states, ops.cast(context, states.dtype)], axis=-1),
                                        training=training)  # (batch, tgt, units + mem_dim)
         hidden = self.projection(features)  # (batch, tgt, emb) tied, (batch, tgt, units) untied
@@ -166,6 +175,13 @@ class AttentionDecoder(keras.layers.Layer):
             logits = ops.einsum("bte,ve->btv", hidden, matrix) + ops.cast(self.output_bias, hidden.dtype)
         else:
             logits = self.output_layer(hidden)  # (batch, tgt, vocab)
+        if targets is not None and self.pointer is None:
+            logits = ops.cast(logits, "float32")
+            target_logits = ops.take_along_axis(logits, ops.cast(targets, "int32")[:, :, None], axis=-1)[:, :, 0]
+            return target_logits - ops.logsumexp(logits, axis=-1)  # (batch, tgt)
+        if targets is not None:
+            return self.pointer.target_log_probs(logits, targets, attention=attention, context=context,
+                                                 state=states, embedded=embedded, source_ids=source_ids)
         if self.pointer is None:
             return ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
         return self.pointer(logits, attention=attention, context=context, state=states, embedded=embedded,

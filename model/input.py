@@ -73,8 +73,12 @@ def bucket_by_length(batch_size: int, boundaries: tuple[int, ...], *, drop_remai
 
 
 def make_dataset(data_dir: str, manifest: Manifest, split: str, *, train: TrainConfig, model: ModelConfig,
-                 training: bool) -> tf.data.Dataset:
-    """Batches of one split. `training` shuffles (seeded) and repeats; evaluation reads each record once."""
+                 training: bool, targets_in_inputs: bool = False) -> tf.data.Dataset:
+    """Batches of one split. `training` shuffles (seeded) and repeats; evaluation reads each record once.
+
+    targets_in_inputs: also put summary_out among the inputs, so the model scores the targets only
+    (the training fast path of model/seq2seq.py).
+    """
     files = split_paths(data_dir, manifest, split)
     if not files or manifest.splits[split].num_records == 0:
         raise ManifestError(f"{data_dir}: split {split!r} has no records; check the preprocess counts in "
@@ -88,6 +92,9 @@ def make_dataset(data_dir: str, manifest: Manifest, split: str, *, train: TrainC
     dataset = (dataset.apply(parse)
                .apply(to_model_inputs(model.max_source_tokens, model.max_target_tokens))
                .apply(bucket_by_length(train.batch_size, boundaries)))
+    if targets_in_inputs:
+        dataset = dataset.map(lambda inputs, targets: ({**inputs, "summary_out": targets}, targets),
+                              num_parallel_calls=AUTOTUNE, deterministic=True)
     if training:
         dataset = dataset.repeat()
     options = tf.data.Options()

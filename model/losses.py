@@ -23,7 +23,8 @@ def masked_nll(targets, log_probs, *, label_smoothing: float = 0.0):
 
     Args:
         targets: (batch, tgt) int, the reference tokens y_1, ..., y_n, EOS, then pad (0).
-        log_probs: (batch, tgt, vocab) final log-probabilities (what the model returns).
+        log_probs: (batch, tgt, vocab) final log-probabilities (what the model returns), or (batch, tgt) the
+            targets' log-probabilities already gathered (the model's output when given summary_out).
         label_smoothing: eps; each token's loss is (1 - eps) * -log P(y) + eps * mean_w(-log P(w)).
     Returns a scalar float32.
     """
@@ -31,6 +32,11 @@ def masked_nll(targets, log_probs, *, label_smoothing: float = 0.0):
         raise ValueError(f"masked_nll: label_smoothing must be in [0, 1) (got {label_smoothing}).")
     log_probs = ops.cast(log_probs, "float32")
     targets = ops.cast(targets, "int32")
+    if len(log_probs.shape) == 2:  # already the targets' log-probabilities (the model's training fast path)
+        if label_smoothing > 0.0:
+            raise ValueError("masked_nll: label smoothing needs the whole distribution (batch, tgt, vocab), "
+                             "not the targets' log-probabilities; do not pass summary_out to the model.")
+        return _masked_mean(-log_probs, ops.not_equal(targets, PAD_ID))
     target_log_probs = ops.take_along_axis(log_probs, targets[:, :, None], axis=-1)[:, :, 0]  # (batch, tgt)
     token_loss = -target_log_probs
     if label_smoothing > 0.0:

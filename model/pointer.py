@@ -90,6 +90,23 @@ class PointerGenerator(keras.layers.Layer):
         probs = scatter_add_copies(generated, copied, source_ids)  # (batch, tgt, vocab)
         return ops.log(probs + self.epsilon)
 
+    def target_log_probs(self, vocab_logits, targets, *, attention, context, state, embedded, source_ids):
+        """log(P(y_t) + epsilon) of the given targets only: (batch, tgt), float32; equal to gathering `call`'s
+        output at `targets`, without building the (batch, tgt, vocab) mix.
+
+        P(y) = p_gen * exp(logit_y - logsumexp(logits)) + (1 - p_gen) * sum_{i: source_i = y} a_t,i
+        The only vocabulary-sized work left is the logsumexp (and its softmax gradient): training's loss needs
+        no other column of the distribution.
+        """
+        p_gen = self.generation_probability(context=context, state=state, embedded=embedded)[:, :, 0]  # (b, t)
+        logits = ops.cast(vocab_logits, "float32")
+        targets = ops.cast(targets, "int32")
+        target_logits = ops.take_along_axis(logits, targets[:, :, None], axis=-1)[:, :, 0]  # (batch, tgt)
+        generated = ops.exp(target_logits - ops.logsumexp(logits, axis=-1))  # (batch, tgt)
+        matches = ops.equal(ops.cast(source_ids, "int32")[:, None, :], targets[:, :, None])  # (batch, tgt, src)
+        copied = ops.sum(ops.where(matches, ops.cast(attention, "float32"), 0.0), axis=-1)  # (batch, tgt)
+        return ops.log(p_gen * generated + (1.0 - p_gen) * copied + self.epsilon)
+
     def get_config(self):
         config = super().get_config()
         config.update({"epsilon": self.epsilon})

@@ -12,7 +12,12 @@ How to train it (no custom train_step needed):
 
 `model(inputs)` returns the final log-probabilities (batch, tgt, vocab), float32: log(P + 1e-10) of the
 pointer-generator mix when model.pointer_generator, log_softmax of the vocabulary logits otherwise.
-`MaskedNLL` averages -log P(y) over the non-pad targets. When model.coverage is on and
+`MaskedNLL` averages -log P(y) over the non-pad targets.
+
+Training fast path: with the targets also among the inputs (inputs["summary_out"], as `sumflow train` feeds
+them when there is no label smoothing), `model(inputs)` returns only log P(y_t) (batch, tgt): the same
+numbers as gathering the full output at the targets, without the (batch, tgt, vocab) mix and its gradient
+(the pointer's copy term becomes a (batch, tgt, src) match). `MaskedNLL` takes either output. When model.coverage is on and
 coverage_loss_weight > 0, call() also adds `coverage_loss_weight * coverage_loss(...)` (averaged over non-pad
 target positions, mask = summary_in != 0) with `self.add_loss`, so Keras's fit/evaluate add it to the loss
 they report and minimise. With coverage off no coverage loss is added, whatever the weight.
@@ -52,6 +57,7 @@ from model.pointer import PointerGenerator
 from pipeline.records import PAD_ID
 
 INPUT_KEYS = ("article_ids", "summary_in")
+TARGETS_KEY = "summary_out"  # optional input: score these targets only (training), see the module docstring
 
 
 @keras.saving.register_keras_serializable(package="sumflow")
@@ -93,7 +99,7 @@ class Seq2Seq(keras.Model):
         if self.decoder.coverage and self.coverage_loss_weight > 0:
             mask = ops.not_equal(inputs["summary_in"], PAD_ID)  # (batch, tgt)
             self.add_loss(self.coverage_loss_weight * coverage_loss(outputs["attention"], outputs["coverage"], mask))
-        return outputs["log_probs"]
+        return outputs["target_log_probs"] if TARGETS_KEY in inputs else outputs["log_probs"]
 
     def forward(self, inputs, *, training=None) -> dict:
         """{"log_probs", "attention", "coverage"} for the whole target (see `AttentionDecoder.call`)."""
@@ -103,7 +109,7 @@ class Seq2Seq(keras.Model):
         memory = self.encode(inputs["article_ids"], training=training)
         return self.decoder(inputs["summary_in"], initial_state=memory["state"],
                             encoder_outputs=memory["encoder_outputs"], source_ids=memory["source_ids"],
-                            keys=memory["keys"], training=training)
+                            keys=memory["keys"], targets=inputs.get(TARGETS_KEY), training=training)
 
     def encode(self, article_ids, *, training=False) -> dict:
         """Everything the decoding steps need, batch-major.

@@ -179,10 +179,13 @@ def train(config: Config, *, force: bool = False, callbacks: list | None = None,
 
     steps_per_epoch = cfg.steps_per_epoch or max(1, math.ceil(manifest.splits["train"].num_records
                                                               / cfg.batch_size))
-    train_data = make_dataset(cfg.data_dir, manifest, "train", train=cfg, model=config.model, training=True)
+    # Without label smoothing the loss needs only log P(target): the model scores the targets alone (fast path).
+    fast = cfg.label_smoothing == 0.0
+    train_data = make_dataset(cfg.data_dir, manifest, "train", train=cfg, model=config.model, training=True,
+                              targets_in_inputs=fast)
     has_validation = manifest.splits["validation"].num_records > 0
     val_data = (make_dataset(cfg.data_dir, manifest, "validation", train=cfg, model=config.model,
-                             training=False) if has_validation else None)
+                             training=False, targets_in_inputs=fast) if has_validation else None)
 
     strategy = choose_strategy(cfg)
     with strategy.scope():

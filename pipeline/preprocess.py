@@ -139,10 +139,10 @@ def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
      | "WriteDeadLetters" >> beam.io.WriteToText(FileSystems.join(staging, "dead_letter", "dropped"),
                                                  file_name_suffix=".jsonl"))
     # Accounting: input is counted where records enter, independently of what happens to them later.
-    inputs = ((raw[RECORDS] | "InputRecords" >> beam.Map(lambda _: "input"),
-               raw[DROPPED] | "InputUnreadable" >> beam.Map(lambda _: "input"),
-               dropped | "DropReasons" >> beam.Map(lambda d: "dropped:" + d["reason"]))
-              | "CountKeys" >> beam.Flatten() | "Count" >> beam.combiners.Count.PerElement()
+    inputs = ((raw[RECORDS] | "InputRecords" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
+               raw[DROPPED] | "InputUnreadable" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
+               dropped | "DropReasons" >> beam.ParDo(stats_lib.CountPerBundle(lambda d: "dropped:" + d["reason"])))
+              | "CountKeys" >> beam.Flatten() | "Count" >> beam.CombinePerKey(sum)
               | "AsDict" >> beam.combiners.ToDict())
     (inputs | "CountsJson" >> beam.Map(json.dumps)
      | "WriteCounts" >> beam.io.WriteToText(FileSystems.join(analysis, "counts"), file_name_suffix=".json"))

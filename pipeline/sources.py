@@ -113,6 +113,56 @@ class _ParsePairs(beam.DoFn):
             yield from self._record(obj, origin, split)
 
 
+def byte_ranges(paths: list[str], size: int) -> list[tuple[str, int, int]]:
+    """(path, start, end) ranges of about `size` bytes; a compressed file is one range (end -1: to its end)."""
+    from apache_beam.io.filesystem import CompressionTypes
+
+    out = []
+    for path in paths:
+        if CompressionTypes.detect_compression_type(path) != CompressionTypes.UNCOMPRESSED:
+            out.append((path, 0, -1))
+            continue
+        length = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+        out.extend((path, start, min(start + size, length)) for start in range(0, max(length, 1), size))
+    return out
+
+
+def read_lines_in_range(f, start: int, end: int) -> Iterator[bytes]:
+    """The lines of a seekable binary file that START in [start, end) (end -1: all), newline stripped.
+
+    A line straddling `start` belongs to the range before it, so every line is read exactly once.
+    """
+    if start > 0:
+        f.seek(start - 1)
+        f.readline()  # the rest of the line that began before `start` ("\n" alone if one ended there)
+    position = f.tell()
+    while end < 0 or position < end:
+        line = f.readline()
+        if not line:
+            return
+        position += len(line)
+        yield line.rstrip(b"\r\n")
+
+
+class _ReadJsonRange(beam.DoFn):
+    """(path, start, end) -> the parsed pairs of the JSON lines starting in that byte range."""
+
+    def __init__(self, cfg: SourceConfig, split_of: dict):
+        self._cfg, self._split_of = cfg, split_of
+
+    def setup(self):
+        self._parse = _ParsePairs(self._cfg)
+
+    def process(self, element):
+        from apache_beam.io.filesystem import CompressionTypes
+
+        path, start, end = element
+        split = self._split_of.get(path, "")
+        with FileSystems.open(path, compression_type=CompressionTypes.AUTO) as f:
+            for line in read_lines_in_range(f, start, end):
+                yield from self._parse.process((path, split, line))
+
+
 class _ReadCsv(beam.DoFn):
     """A whole CSV/TSV file (quoted fields may span lines, so files are not split)."""
 
@@ -269,14 +319,12 @@ class ReadPairs(beam.PTransform):
         files = input_files(cfg)
         split_of = {path: split for path, split in files}
         if cfg.format == "jsonl":
-            # ReadAll splits each file into byte ranges and shuffles only the (small) range descriptors, so
-            # the local runner hands ranges of one big file to different workers; ReadFromText would read a
-            # file under 64 MB in a single bundle on a single worker.
-            result = (pipeline | "ListFiles" >> beam.Create(sorted(split_of))
-                      | "ReadLines" >> beam.io.ReadAllFromText(
-                          with_filename=True, coder=beam.coders.BytesCoder(), desired_bundle_size=READ_BUNDLE_BYTES)
-                      | "WithSplit" >> beam.Map(lambda fl, s=split_of: (fl[0], s.get(fl[0], ""), fl[1]))
-                      | "ParseJson" >> beam.ParDo(_ParsePairs(cfg)).with_outputs(DROPPED, main=RECORDS))
+            # Byte ranges of every file, listed here and spread over the workers by Create's reshuffle (a
+            # small file would otherwise be read in one bundle on one worker); each range is read with
+            # Python's buffered readline, ~2x cheaper per line than Beam's text source.
+            ranges = byte_ranges(sorted(split_of), READ_BUNDLE_BYTES)
+            result = (pipeline | "ListRanges" >> beam.Create(ranges)
+                      | "ReadJson" >> beam.ParDo(_ReadJsonRange(cfg, split_of)).with_outputs(DROPPED, main=RECORDS))
         else:
             readable = (pipeline | "ListFiles" >> beam.Create(sorted(split_of))
                         | "Match" >> fileio.MatchAll() | "Open" >> fileio.ReadMatches())

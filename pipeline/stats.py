@@ -1,4 +1,4 @@
-"""Length statistics of the written records: per split, histograms of article and summary token counts."""
+"""Statistics of the written records (per split, histograms of article and summary token counts) and counts."""
 
 from __future__ import annotations
 
@@ -68,3 +68,28 @@ class MergeStats(beam.CombineFn):
 
     def extract_output(self, acc):
         return acc
+
+
+class CountPerBundle(beam.DoFn):
+    """elements -> one (key, count) per key and bundle, key = key_fn(element).
+
+    Counting without a per-record element downstream: on the local runner every element that crosses a
+    stage boundary is encoded and sent through the runner; a handful of partial counts per bundle is not.
+    """
+
+    def __init__(self, key_fn):
+        self._key_fn = key_fn
+
+    def start_bundle(self):
+        self._counts = {}
+
+    def process(self, element):
+        key = self._key_fn(element)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return ()
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindows
+
+        for key, count in self._counts.items():
+            yield GlobalWindows.windowed_value((key, count))
