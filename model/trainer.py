@@ -20,6 +20,7 @@ import json
 import math
 import os
 import time
+import warnings
 from typing import Callable
 
 import keras
@@ -222,8 +223,12 @@ def train(config: Config, *, force: bool = False, callbacks: list | None = None,
     ]
     log(f"train: {manifest.splits['train'].num_records} train records, {steps_per_epoch} steps/epoch, "
         f"{cfg.epochs} epochs, strategy {type(strategy).__name__}, jit {jit}, vocab {manifest.vocab.size}")
-    model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
-              callbacks=all_callbacks, verbose=verbose)
+    with warnings.catch_warnings():
+        # The validation set is finite by design (read once per epoch, its batch count unknown to Keras until
+        # the end); Keras warns that it "ran out of data" when it ends. The train set repeats.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
+                  callbacks=all_callbacks, verbose=verbose, shuffle=False)  # tf.data shuffles (seeded)
 
     if os.path.exists(best_path):
         model.load_weights(best_path)
