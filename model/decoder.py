@@ -129,12 +129,10 @@ class AttentionDecoder(keras.layers.Layer):
         else:
             context, attention = self.attention(states, encoder_outputs, keys=keys, source_mask=source_mask)
             coverage = ops.cumsum(attention, axis=1) - attention  # (batch, tgt, src), exclusive cumsum
-        if targets is not None:
-            scores = self._log_probs(states, context, embedded, attention, source_ids, targets=targets,
-                                     training=training)
-            return {"target_log_probs": scores, "attention": attention, "coverage": coverage}
-        log_probs = self._log_probs(states, context, embedded, attention, source_ids, training=training)
-        return {"log_probs": log_probs, "attention": attention, "coverage": coverage}
+        log_probs = self._log_probs(states, context, embedded, attention, source_ids, targets=targets,
+                                    training=training)
+        key = "log_probs" if targets is None else "target_log_probs"
+        return {key: log_probs, "attention": attention, "coverage": coverage}
 
     def step(self, prev_token_ids, *, state, encoder_outputs, keys, source_ids, coverage=None):
         """One decoding step (inference; no dropout).

@@ -13,7 +13,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 
 from configs.schema import SummarizeConfig
-from pipeline.sources import DROPPED, RECORDS, content_id, dead_letter, parse_json_line
+from pipeline.sources import DROPPED, RECORDS, ReadLines, content_id, dead_letter, parse_json_line
 
 
 def document_files(cfg: SummarizeConfig) -> list[str]:
@@ -92,9 +92,7 @@ class ReadDocuments(beam.PTransform):
         cfg = self._cfg
         files = document_files(cfg)
         if cfg.format == "jsonl":
-            lines = [pipeline | f"ReadLines{i}" >> beam.io.ReadFromTextWithFilename(
-                path, coder=beam.coders.BytesCoder()) for i, path in enumerate(files)]
-            result = (lines | "AllLines" >> beam.Flatten()
+            result = (pipeline | "ReadLines" >> ReadLines(files)
                       | "Parse" >> beam.ParDo(_ParseJsonDocument(cfg)).with_outputs(DROPPED, main=RECORDS))
         elif cfg.format == "tfrecord":
             records = [pipeline | f"ReadRecords{i}" >> beam.io.ReadFromTFRecord(path) for i, path in enumerate(files)]

@@ -81,8 +81,8 @@ def parse_json_line(line: bytes, origin: str) -> tuple[object, dict | None]:
 class _ParsePairs(beam.DoFn):
     """Turn one raw JSONL line (or CSV row dict) into a record, or a dead letter saying why not."""
 
-    def __init__(self, cfg: SourceConfig):
-        self._cfg = cfg
+    def __init__(self, cfg: SourceConfig, split_of: dict | None = None):
+        self._cfg, self._split_of = cfg, split_of or {}
 
     def _record(self, obj, origin: str, split: str, fallback_id: str = ""):
         cfg = self._cfg
@@ -105,12 +105,12 @@ class _ParsePairs(beam.DoFn):
                "origin": origin}
 
     def process(self, element):
-        origin, split, line = element
+        origin, line = element  # from ReadLines
         obj, dropped = parse_json_line(line, origin)
         if dropped is not None:
             yield pvalue.TaggedOutput(DROPPED, dropped)
         elif obj is not None:
-            yield from self._record(obj, origin, split)
+            yield from self._record(obj, origin, self._split_of.get(origin, ""))
 
 
 def byte_ranges(paths: list[str], size: int) -> list[tuple[str, int, int]]:
@@ -144,23 +144,30 @@ def read_lines_in_range(f, start: int, end: int) -> Iterator[bytes]:
         yield line.rstrip(b"\r\n")
 
 
-class _ReadJsonRange(beam.DoFn):
-    """(path, start, end) -> the parsed pairs of the JSON lines starting in that byte range."""
+def _read_range(element: tuple[str, int, int]) -> Iterator[tuple[str, bytes]]:
+    from apache_beam.io.filesystem import CompressionTypes
 
-    def __init__(self, cfg: SourceConfig, split_of: dict):
-        self._cfg, self._split_of = cfg, split_of
+    path, start, end = element
+    with FileSystems.open(path, compression_type=CompressionTypes.AUTO) as f:
+        for line in read_lines_in_range(f, start, end):
+            yield path, line
 
-    def setup(self):
-        self._parse = _ParsePairs(self._cfg)
 
-    def process(self, element):
-        from apache_beam.io.filesystem import CompressionTypes
+class ReadLines(beam.PTransform):
+    """Files (gzip too) -> (path, line bytes) for every line, newline stripped.
 
-        path, start, end = element
-        split = self._split_of.get(path, "")
-        with FileSystems.open(path, compression_type=CompressionTypes.AUTO) as f:
-            for line in read_lines_in_range(f, start, end):
-                yield from self._parse.process((path, split, line))
+    The byte ranges of every file are listed at construction and spread over the workers by Create's
+    reshuffle (a file read by one source would go to one worker); each range is read with Python's buffered
+    readline, ~2x cheaper per line than Beam's text source.
+    """
+
+    def __init__(self, paths: list[str], range_bytes: int = READ_BUNDLE_BYTES):
+        super().__init__()
+        self._paths, self._range_bytes = list(paths), range_bytes
+
+    def expand(self, pipeline):
+        return (pipeline | "ListRanges" >> beam.Create(byte_ranges(self._paths, self._range_bytes))
+                | "ReadRanges" >> beam.FlatMap(_read_range))
 
 
 class _ReadCsv(beam.DoFn):
@@ -319,12 +326,8 @@ class ReadPairs(beam.PTransform):
         files = input_files(cfg)
         split_of = {path: split for path, split in files}
         if cfg.format == "jsonl":
-            # Byte ranges of every file, listed here and spread over the workers by Create's reshuffle (a
-            # small file would otherwise be read in one bundle on one worker); each range is read with
-            # Python's buffered readline, ~2x cheaper per line than Beam's text source.
-            ranges = byte_ranges(sorted(split_of), READ_BUNDLE_BYTES)
-            result = (pipeline | "ListRanges" >> beam.Create(ranges)
-                      | "ReadJson" >> beam.ParDo(_ReadJsonRange(cfg, split_of)).with_outputs(DROPPED, main=RECORDS))
+            result = (pipeline | "ReadLines" >> ReadLines(sorted(split_of))
+                      | "ParseJson" >> beam.ParDo(_ParsePairs(cfg, split_of)).with_outputs(DROPPED, main=RECORDS))
         else:
             readable = (pipeline | "ListFiles" >> beam.Create(sorted(split_of))
                         | "Match" >> fileio.MatchAll() | "Open" >> fileio.ReadMatches())
