@@ -11,8 +11,8 @@ and the ratio beam / loop-N (target >= 0.85), at each input size. Peak memory (R
 sampled) of the Beam job at two input sizes shows whether memory grows with the input. With ../shared/data present it also
 times the whole preprocessing of AESLC train+dev+test (target < 120 s).
 
-    python benchmarks/preprocess.py                      # 20k and 200k records (~10 min on 2 cores)
-    python benchmarks/preprocess.py --sizes 5000,20000 --skip-aeslc   # quicker
+    python benchmarks/preprocess.py                      # 20k and 200k records, 3 rounds (~15 min on 2 cores)
+    python benchmarks/preprocess.py --sizes 5000,20000 --repeats 1 --skip-aeslc   # quicker
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,13 @@ def run_job(args: list[str]) -> tuple[float, float, str]:
     return elapsed, peak[0], err.strip().splitlines()[-1]
 
 
+def _remove_outputs(tmp: str) -> None:
+    """Delete the loops' and the jobs' outputs (keeps the disk small and the page cache comparable)."""
+    for name in os.listdir(tmp):
+        if name.startswith(("loop", "beam", "full")):
+            subprocess.run(["rm", "-rf", os.path.join(tmp, name)], check=True)
+
+
 def learn_vocab(path: str, tmp: str) -> str:
     from pipeline.tokenizer import train_sentencepiece
 
@@ -159,40 +167,50 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="20000,200000",
                         help="input sizes (records); loops and Beam run side by side at each")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="rounds of loop-N then beam at each size; medians are reported")
     parser.add_argument("--skip-aeslc", action="store_true")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
 
     with tempfile.TemporaryDirectory() as tmp:
         vocab_data = os.path.join(tmp, "vocab.jsonl")
         synthetic_jsonl(vocab_data, 5000, seed=1)
         model_path = learn_vocab(vocab_data, tmp)
         print(f"synthetic records (400-word articles, 60-word summaries), {cores} cores; whole runs, start-up "
-              f"included for all (fresh processes, imports, and for Beam its runner set-up)")
+              f"included for all (fresh processes, imports, and for Beam its runner set-up); loop-{cores} and "
+              f"beam take turns {args.repeats} times (this machine drifts), figures are medians")
         print(f"{'records':>8s} {'loop-1':>8s} {f'loop-{cores}':>8s} {'beam':>8s}  records/s   "
-              f"{'beam/loop-' + str(cores):>12s}  beam peak RSS")
+              f"{'beam/loop-' + str(cores):>12s}  beam peak RSS   per-round ratios")
         peaks = []
         for n in sizes:
             data = os.path.join(tmp, f"pairs{n}.jsonl")
             synthetic_jsonl(data, n)
-            rates = [n / run_loops(data, n, model_path, tmp, processes) for processes in (1, cores)]
-            seconds, mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
-                                      f"tokenizer.model_path={model_path}", "--set", "dedup.exact=false",
-                                      "--set", "dedup.near=false", "-o", os.path.join(tmp, f"beam{n}")])
-            rates.append(n / seconds)
-            peaks.append(mb)
-            print(f"{n:8d} {rates[0]:8.0f} {rates[1]:8.0f} {rates[2]:8.0f}              "
-                  f"{rates[2] / rates[1]:12.2f}  {mb:6.0f} MB", flush=True)
+            loop1 = n / run_loops(data, n, model_path, tmp, 1)
+            loops, beams, mbs = [], [], []
+            for _ in range(args.repeats):
+                loops.append(n / run_loops(data, n, model_path, tmp, cores))
+                seconds, mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
+                                          f"tokenizer.model_path={model_path}", "--set", "dedup.exact=false",
+                                          "--set", "dedup.near=false", "--force",
+                                          "-o", os.path.join(tmp, f"beam{n}")])
+                beams.append(n / seconds)
+                mbs.append(mb)
+                _remove_outputs(tmp)
+            ratios = [b / loop for b, loop in zip(beams, loops)]
+            peaks.append(max(mbs))
+            print(f"{n:8d} {loop1:8.0f} {statistics.median(loops):8.0f} {statistics.median(beams):8.0f}"
+                  f"              {statistics.median(ratios):12.2f}  {max(mbs):6.0f} MB      "
+                  + " ".join(f"{r:.2f}" for r in ratios), flush=True)
             if n == sizes[0]:  # the full job (dedup + vocabulary learning) once, at the smallest size
                 full_s, full_mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
                                               "tokenizer.vocab_size=8000", "-o", os.path.join(tmp, "full")])
                 print(f"         full job (exact + MinHash dedup, vocabulary learning): {n / full_s:.0f} records/s "
                       f"({full_s:.1f}s), peak RSS {full_mb:.0f} MB", flush=True)
-            for name in os.listdir(tmp):  # keep the disk small for the next size
-                if name.startswith(("loop", "beam")):
-                    path = os.path.join(tmp, name)
-                    subprocess.run(["rm", "-rf", path], check=True)
+            _remove_outputs(tmp)
             os.remove(data)
         print("target: beam / loop-N >= 0.85")
         if len(peaks) >= 2:

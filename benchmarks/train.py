@@ -11,12 +11,19 @@ Prints target tokens/s (non-pad targets) and examples/s of one training step (fo
              attention": a Decoder called once per target step in a Python loop inside a `tf.function` with
              `tf.GradientTape` (benchmarks/reference_nmt.py says what it leaves out, which favours it, and what
              `--reference textbook|literal` changes);
-and the ratio sumflow / reference (target >= 3x on CPU). Both get the same fixed synthetic batches and the
+and the ratio sumflow / reference (target >= 3x on CPU). `--floor` adds
+  floor      a part of the reference's own work that every implementation of this model must also do: its
+             BiGRU encoder over the source and its output head (projection, 20k-vocabulary logits,
+             log-softmax at the targets) run over all target positions at once, forward, backward and Adam;
+             none of the decoder's recurrent work (RNN, attention; sumflow's pointer and coverage);
+and prints reference / floor, the most any implementation could gain over the reference on this machine.
+All get the same fixed synthetic batches and the
 same optimizer (Adam with `sumflow train`'s learning rate and clip norm), take turns step by step (A, B, A, B)
 after the warm-up steps (the first includes tracing), and are timed to a host copy of the loss.
 
     python benchmarks/train.py                                   # batch 32, source 400, target 100, vocab 20k
     python benchmarks/train.py --attention luong                 # sumflow with multiplicative attention
+    python benchmarks/train.py --floor                           # and the shared-work floor (a ceiling on 3x)
     python benchmarks/train.py --batch 4 --source 40 --target 10 --steps 2      # a smoke run
     KERAS_BACKEND=jax python benchmarks/train.py --only sumflow  # no TensorFlow needed: e.g. a GPU with JAX
 
@@ -42,7 +49,7 @@ sys.path.insert(0, REPO)
 from configs.schema import ModelConfig, TrainConfig  # noqa: E402  (plain dataclasses: no keras, no TF)
 from pipeline.records import BOS_ID, EOS_ID, PAD_ID  # noqa: E402  (TF only inside functions not used here)
 
-MODELS = ("sumflow", "reference")
+MODELS = ("sumflow", "reference", "floor")
 DISTINCT_BATCHES = 4  # cycled; the same sequence for both models
 
 
@@ -95,6 +102,45 @@ def sumflow_step(config: ModelConfig, *, vocab: int, jit: bool) -> Callable[[dic
         # As `sumflow train` feeds it (no label smoothing): the targets among the inputs, scored alone.
         inputs = {"article_ids": batch["article_ids"], "summary_in": batch["summary_in"],
                   "summary_out": batch["summary_out"]}
+        return float(model.train_on_batch(inputs, batch["summary_out"], return_dict=True)["loss"])
+
+    return step
+
+
+def floor_step(config: ModelConfig, *, vocab: int, jit: bool) -> Callable[[dict], float]:
+    """One `train_on_batch` of the shared-work floor (see the module docstring); returns the loss."""
+    import keras
+    from keras import ops
+
+    from benchmarks.reference_nmt import Encoder
+    from model.losses import MaskedNLL
+
+    class Floor(keras.Model):
+        """The reference's own encoder and output head, the head run over all target positions at once (its
+        cheapest form). Encoder outputs (plus the bridged state) stand in for the decoder's states and
+        attention contexts: the same shapes, so the head does the same arithmetic as in either model."""
+
+        def __init__(self):
+            super().__init__()
+            self.encoder = Encoder(vocab_size=vocab, embedding_dim=config.embedding_dim,
+                                   enc_units=config.encoder_units, dec_units=config.decoder_units)
+            self.projection = keras.layers.Dense(config.embedding_dim, activation="tanh")
+            self.logits = keras.layers.Dense(vocab)
+
+        def call(self, inputs, training=None):
+            outputs, state = self.encoder(inputs["article_ids"], training=training)  # (b, src, 2u), (b, dec)
+            target_len = ops.shape(inputs["summary_out"])[1]
+            states = outputs[:, :target_len, :config.decoder_units] + state[:, None, :]  # (b, tgt, dec)
+            context = outputs[:, :target_len, :]  # (b, tgt, 2u)
+            logits = self.logits(self.projection(ops.concatenate([states, context], axis=-1)))  # (b, tgt, v)
+            targets = ops.cast(inputs["summary_out"], "int32")[:, :, None]
+            return ops.take_along_axis(logits, targets, axis=-1)[:, :, 0] - ops.logsumexp(logits, axis=-1)
+
+    model = Floor()
+    model.compile(optimizer=adam(), loss=MaskedNLL(), jit_compile=jit)
+
+    def step(batch: dict) -> float:
+        inputs = {"article_ids": batch["article_ids"], "summary_out": batch["summary_out"]}
         return float(model.train_on_batch(inputs, batch["summary_out"], return_dict=True)["loss"])
 
     return step
@@ -162,6 +208,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=10, help="measured steps per model")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per model (the first traces)")
     parser.add_argument("--only", choices=MODELS, help="run one model (no ratio)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the shared-work floor: encoder + output head only (module docstring)")
     parser.add_argument("--attention", choices=("bahdanau", "luong"), default="bahdanau",
                         help="sumflow's attention (the reference is Bahdanau, as in the tutorial)")
     parser.add_argument("--reference", choices=("textbook", "literal"), default="textbook",
@@ -177,6 +225,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--batch, --source, --target, --steps and --warmup must be >= 1 (warm-up includes tracing)")
     if args.vocab <= 4:
         parser.error("--vocab must exceed the 4 reserved ids")
+    if args.only and args.floor:
+        parser.error("--floor runs beside sumflow and the reference: leave out --only")
     if args.backend != "tensorflow" and args.only != "sumflow":
         parser.error(f"the reference is TensorFlow code (tf.function + GradientTape): with backend "
                      f"{args.backend} pass --only sumflow")
@@ -198,12 +248,14 @@ def main(argv: list[str] | None = None) -> None:
     jit = args.jit == "on" or (args.jit == "auto" and (args.backend == "jax" or accelerator))
 
     config = dataclasses.replace(see_et_al_config(source=args.source, target=args.target), attention=args.attention)
-    names = [args.only] if args.only else list(MODELS)
+    names = [args.only] if args.only else [name for name in MODELS if name != "floor" or args.floor]
     steps = {}
     if "sumflow" in names:
         steps["sumflow"] = sumflow_step(config, vocab=args.vocab, jit=jit)
     if "reference" in names:
         steps["reference"] = reference_step(config, vocab=args.vocab, variant=args.reference, jit=jit)
+    if "floor" in names:
+        steps["floor"] = floor_step(config, vocab=args.vocab, jit=jit)
     batches = synthetic_batches(count=DISTINCT_BATCHES, batch=args.batch, source=args.source,
                                 target=args.target, vocab=args.vocab, seed=args.seed)
     seconds = measure(steps, batches, warmup=args.warmup, measured=args.steps)
@@ -212,11 +264,15 @@ def main(argv: list[str] | None = None) -> None:
     tokens = sum(int(np.sum(b["summary_out"] != PAD_ID)) for b in measured)
     examples = args.batch * args.steps
     for name in names:
-        label = f"reference ({args.reference})" if name == "reference" else f"sumflow ({args.attention})"
+        label = {"reference": f"reference ({args.reference})", "sumflow": f"sumflow ({args.attention})",
+                 "floor": "floor (encoder+head)"}[name]
         print(f"{label:<22} {tokens / seconds[name]:9.0f} tokens/s {examples / seconds[name]:8.2f} examples/s "
               f"({args.steps} steps, {seconds[name] / args.steps:.2f} s/step)")
-    if len(names) == 2:
+    if "sumflow" in names and "reference" in names:
         print(f"ratio sumflow/reference: {seconds['reference'] / seconds['sumflow']:.2f}x  (target >= 3x on CPU)")
+    if "floor" in names and "reference" in names:
+        print(f"ceiling reference/floor: {seconds['reference'] / seconds['floor']:.2f}x  (no implementation of this "
+              f"model can do better here: the floor is work the reference does too)")
     env = f"KERAS_BACKEND={backend_from_env} " if backend_from_env else ""
     print(f"command: {env}{shlex.join([os.path.basename(sys.executable), *sys.argv])}")
     print(f"  backend {args.backend} on {device}, jit {'on' if jit else 'off'}, batch {args.batch}, source "
