@@ -21,6 +21,10 @@ import numpy as np
 from configs.schema import DedupConfig
 
 SPLIT_RANK = {"test": 0, "validation": 1, "train": 2}
+# datasketch's MinHash values are below 2**32 (its _max_hash): uint32 holds them exactly. Each record's
+# signature travels with it into every band's group (num_perm * 4 bytes per band), so its width is what the
+# band GroupByKey holds per record.
+SIGNATURE_DTYPE = np.uint32
 _WORD = re.compile(r"\w+")
 
 
@@ -47,7 +51,7 @@ class MinHasher:
     def signature(self, article: str) -> np.ndarray:
         m = self._template.copy()
         m.update_batch(shingles(article, self._cfg.shingle_words))
-        return m.hashvalues.astype(np.uint64)
+        return m.hashvalues.astype(SIGNATURE_DTYPE)
 
     def band_keys(self, signature: np.ndarray) -> list[str]:
         rows = self._cfg.num_perm // self._cfg.bands
@@ -88,11 +92,11 @@ def _near_drops(group, threshold: float):
         return
     members = sorted(members)
     keeper = members[0]
-    keeper_sig = np.frombuffer(keeper[3], dtype=np.uint64)
+    keeper_sig = np.frombuffer(keeper[3], dtype=SIGNATURE_DTYPE)
     for rank, record_id, split, sig in members[1:]:
         if record_id == keeper[1]:
             continue
-        similarity = float(np.mean(np.frombuffer(sig, dtype=np.uint64) == keeper_sig))
+        similarity = float(np.mean(np.frombuffer(sig, dtype=SIGNATURE_DTYPE) == keeper_sig))
         if similarity >= threshold:
             yield {"id": record_id, "reason": "near_duplicate", "split": split, "kept_id": keeper[1],
                    "kept_split": keeper[2], "similarity": round(similarity, 4)}

@@ -22,6 +22,20 @@ def test_minhash_estimates_jaccard():
     assert (same == hasher.signature(pairs(1, seed=8)[0]["article"])).mean() < 0.2
 
 
+def test_signature_keeps_datasketch_hash_values_exactly():
+    from datasketch import MinHash
+
+    from pipeline.dedup import shingles
+
+    cfg = DedupConfig()
+    article = pairs(1)[0]["article"]
+    reference = MinHash(num_perm=cfg.num_perm, seed=1)
+    reference.update_batch(shingles(article, cfg.shingle_words))
+    signature = MinHasher(cfg).signature(article)
+    assert signature.dtype.itemsize == 4  # half of uint64: what every band's group holds per record
+    assert (signature.astype("uint64") == reference.hashvalues.astype("uint64")).all()
+
+
 def test_survivor_is_in_the_most_precious_split():
     article = pairs(1)[0]["article"]
     other = pairs(1, seed=2)[0]["article"]
