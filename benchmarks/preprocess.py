@@ -13,6 +13,8 @@ times the whole preprocessing of AESLC train+dev+test (target < 120 s).
 
     python benchmarks/preprocess.py                      # 20k and 200k records, 3 rounds (~15 min on 2 cores)
     python benchmarks/preprocess.py --sizes 5000,20000 --repeats 1 --skip-aeslc   # quicker
+    python benchmarks/preprocess.py --sizes 20000,100000 --full-sizes 20000,100000 --repeats 1 --skip-aeslc
+                                                         # the full job's memory at two sizes
 """
 
 from __future__ import annotations
@@ -169,12 +171,18 @@ def main():
                         help="input sizes (records); loops and Beam run side by side at each")
     parser.add_argument("--repeats", type=int, default=3,
                         help="rounds of loop-N then beam at each size; medians are reported")
+    parser.add_argument("--full-sizes", default="",
+                        help="sizes at which to also run the full job (dedup + vocabulary learning) once; "
+                             "default: the smallest")
     parser.add_argument("--skip-aeslc", action="store_true")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
+    full_sizes = {int(s) for s in args.full_sizes.split(",") if s} or {min(sizes)}
+    if not full_sizes <= set(sizes):
+        parser.error(f"--full-sizes {sorted(full_sizes)} must be among --sizes {sizes}")
 
     with tempfile.TemporaryDirectory() as tmp:
         vocab_data = os.path.join(tmp, "vocab.jsonl")
@@ -205,7 +213,7 @@ def main():
             print(f"{n:8d} {loop1:8.0f} {statistics.median(loops):8.0f} {statistics.median(beams):8.0f}"
                   f"              {statistics.median(ratios):12.2f}  {max(mbs):6.0f} MB      "
                   + " ".join(f"{r:.2f}" for r in ratios), flush=True)
-            if n == sizes[0]:  # the full job (dedup + vocabulary learning) once, at the smallest size
+            if n in full_sizes:  # the full job (dedup + vocabulary learning) once
                 full_s, full_mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
                                               "tokenizer.vocab_size=8000", "-o", os.path.join(tmp, "full")])
                 print(f"         full job (exact + MinHash dedup, vocabulary learning): {n / full_s:.0f} records/s "
