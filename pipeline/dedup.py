@@ -201,6 +201,13 @@ def _read_lines(pattern: str) -> list[str]:
     return lines
 
 
+def _has_content(pattern: str) -> bool:
+    """Whether any file matching `pattern` is non-empty (pass one's lists; absent when it did not run)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return any(m.size_in_bytes > 0 for m in FileSystems.match([pattern])[0].metadata_list)
+
+
 class ApplyDuplicates(beam.PTransform):
     """cleaned records -> {records, same_id, dropped}, using the drop list and duplicate-id list of pass one.
 
@@ -208,6 +215,7 @@ class ApplyDuplicates(beam.PTransform):
     in a GroupByKey to pick one survivor; those survivors come out as `same_id`, a stream of their own (None
     when pass one found no repeated id). They are kept apart on purpose: flattening them into the main stream
     would make the local runner buffer every record of the job between stages (memory growing with input).
+    When pass one found nothing (or did not run), the records pass through with no per-record step.
     """
 
     def __init__(self, drops_pattern: str, duplicate_ids_pattern: str):
@@ -215,10 +223,15 @@ class ApplyDuplicates(beam.PTransform):
         self._drops_pattern, self._duplicate_ids_pattern = drops_pattern, duplicate_ids_pattern
 
     def expand(self, records):
+        # Pass one has finished when this is built: what it found decides the shape of this pass.
+        repeated_ids = _has_content(self._duplicate_ids_pattern)
+        if not (repeated_ids or _has_content(self._drops_pattern)):  # dedup off, or nothing found: no step
+            return {"records": records, "same_id": None,
+                    "dropped": records.pipeline | "NoneDropped" >> beam.Create([])}
         applied = records | "Drop" >> beam.ParDo(
             _ApplyDrops(self._drops_pattern, self._duplicate_ids_pattern)).with_outputs(
             "dropped", "same_id", main="records")
-        if not _read_lines(self._duplicate_ids_pattern):  # read at construction: pass one has finished
+        if not repeated_ids:
             return {"records": applied["records"], "same_id": None, "dropped": applied["dropped"]}
         resolved = (applied["same_id"] | "GroupSameId" >> beam.GroupByKey()
                     | "Resolve" >> beam.FlatMap(_resolve_same_id).with_outputs("dropped", main="records"))
