@@ -113,7 +113,7 @@ def floor_step(config: ModelConfig, *, vocab: int, jit: bool) -> Callable[[dict]
     from keras import ops
 
     from benchmarks.reference_nmt import Encoder
-    from model.losses import MaskedNLL
+    from model.losses import MaskedNLL, target_log_softmax
 
     class Floor(keras.Model):
         """The reference's own encoder and output head, the head run over all target positions at once (its
@@ -133,8 +133,7 @@ def floor_step(config: ModelConfig, *, vocab: int, jit: bool) -> Callable[[dict]
             states = outputs[:, :target_len, :config.decoder_units] + state[:, None, :]  # (b, tgt, dec)
             context = outputs[:, :target_len, :]  # (b, tgt, 2u)
             logits = self.logits(self.projection(ops.concatenate([states, context], axis=-1)))  # (b, tgt, v)
-            targets = ops.cast(inputs["summary_out"], "int32")[:, :, None]
-            return ops.take_along_axis(logits, targets, axis=-1)[:, :, 0] - ops.logsumexp(logits, axis=-1)
+            return target_log_softmax(logits, inputs["summary_out"])  # (b, tgt)
 
     model = Floor()
     model.compile(optimizer=adam(), loss=MaskedNLL(), jit_compile=jit)

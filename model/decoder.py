@@ -24,6 +24,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from model.losses import target_log_softmax
 from model.rnn_state import check_cell, merge_state, rnn_layer, split_state, state_size
 from model.serialization import deserialize_layer, serialize_layer
 from pipeline.records import PAD_ID
@@ -174,9 +175,7 @@ class AttentionDecoder(keras.layers.Layer):
         else:
             logits = self.output_layer(hidden)  # (batch, tgt, vocab)
         if targets is not None and self.pointer is None:
-            logits = ops.cast(logits, "float32")
-            target_logits = ops.take_along_axis(logits, ops.cast(targets, "int32")[:, :, None], axis=-1)[:, :, 0]
-            return target_logits - ops.logsumexp(logits, axis=-1)  # (batch, tgt)
+            return target_log_softmax(logits, targets)  # (batch, tgt)
         if targets is not None:
             return self.pointer.target_log_probs(logits, targets, attention=attention, context=context,
                                                  state=states, embedded=embedded, source_ids=source_ids)

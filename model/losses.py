@@ -18,6 +18,18 @@ def _masked_mean(values, mask):
     return ops.sum(values * mask) / ops.maximum(ops.sum(mask), 1.0)
 
 
+def take_targets(values, targets):
+    """values (batch, tgt, vocab) at the target ids (batch, tgt) -> (batch, tgt)."""
+    return ops.take_along_axis(values, ops.cast(targets, "int32")[:, :, None], axis=-1)[:, :, 0]
+
+
+def target_log_softmax(logits, targets):
+    """log_softmax(logits) at the targets alone, float32 (batch, tgt): logit_y - logsumexp(logits), without the
+    (batch, tgt, vocab) log-probabilities."""
+    logits = ops.cast(logits, "float32")
+    return take_targets(logits, targets) - ops.logsumexp(logits, axis=-1)
+
+
 def masked_nll(targets, log_probs, *, label_smoothing: float = 0.0):
     """Token-level negative log-likelihood, averaged over non-pad targets.
 
@@ -37,8 +49,7 @@ def masked_nll(targets, log_probs, *, label_smoothing: float = 0.0):
             raise ValueError("masked_nll: label smoothing needs the whole distribution (batch, tgt, vocab), "
                              "not the targets' log-probabilities; do not pass summary_out to the model.")
         return _masked_mean(-log_probs, ops.not_equal(targets, PAD_ID))
-    target_log_probs = ops.take_along_axis(log_probs, targets[:, :, None], axis=-1)[:, :, 0]  # (batch, tgt)
-    token_loss = -target_log_probs
+    token_loss = -take_targets(log_probs, targets)  # (batch, tgt)
     if label_smoothing > 0.0:
         token_loss = (1.0 - label_smoothing) * token_loss - label_smoothing * ops.mean(log_probs, axis=-1)
     return _masked_mean(token_loss, ops.not_equal(targets, PAD_ID))

@@ -18,6 +18,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from model.losses import target_log_softmax
+
 
 def scatter_add_copies(base, attention, source_ids):
     """base + the attention scatter-added onto the source token ids.
@@ -99,10 +101,8 @@ class PointerGenerator(keras.layers.Layer):
         no other column of the distribution.
         """
         p_gen = self.generation_probability(context=context, state=state, embedded=embedded)[:, :, 0]  # (b, t)
-        logits = ops.cast(vocab_logits, "float32")
+        generated = ops.exp(target_log_softmax(vocab_logits, targets))  # (batch, tgt)
         targets = ops.cast(targets, "int32")
-        target_logits = ops.take_along_axis(logits, targets[:, :, None], axis=-1)[:, :, 0]  # (batch, tgt)
-        generated = ops.exp(target_logits - ops.logsumexp(logits, axis=-1))  # (batch, tgt)
         matches = ops.equal(ops.cast(source_ids, "int32")[:, None, :], targets[:, :, None])  # (batch, tgt, src)
         copied = ops.sum(ops.where(matches, ops.cast(attention, "float32"), 0.0), axis=-1)  # (batch, tgt)
         return ops.log(p_gen * generated + (1.0 - p_gen) * copied + self.epsilon)
