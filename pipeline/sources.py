@@ -26,7 +26,7 @@ from pipeline import builtin_corpus
 DROPPED = "dropped"
 RECORDS = "records"
 NAMESPACE = "sumflow"
-READ_BUNDLE_BYTES = 4 << 20  # byte ranges of input files that workers read in parallel
+READ_BUNDLE_BYTES = 1 << 20  # byte ranges of input files that workers read in parallel
 
 # Field names of TFDS summarization datasets, used when the configured names are absent from the features.
 TFDS_FIELDS = {"cnn_dailymail": ("article", "highlights"), "xsum": ("document", "summary"),
