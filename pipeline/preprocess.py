@@ -36,6 +36,7 @@ from pipeline.tfrecords import STATS, TokenizeAndSerialize, WriteSplits
 from pipeline.tokenizer import Tokenizer
 from pipeline.vocab import LearnVocabulary
 
+ACCOUNTING_FILE = "accounting.json"  # in analysis/: {"counts": {input, dropped:REASON}, "lengths": per split}
 OUTPUT_NAMES = ["data", "vocab", "dead_letter", "analysis", "stats.json", "config.yaml", MANIFEST_NAME]
 
 
@@ -120,7 +121,7 @@ def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_voca
 
 
 def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
-    """Pass two (see the module docstring). Writes `data/`, `dead_letter/` and `analysis/{counts,stats}`."""
+    """Pass two (see the module docstring). Writes `data/`, `dead_letter/` and `analysis/accounting.json`."""
     raw, cleaned = _read_clean(p, config)
     analysis = FileSystems.join(staging, "analysis")
     kept = cleaned[RECORDS] | "ApplyDuplicates" >> ApplyDuplicates(
@@ -134,28 +135,23 @@ def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
         resolved | "WriteSameId" >> WriteSplits(data, name="sameid")
         stats.append(resolved[STATS])
 
-    dropped = (raw[DROPPED], cleaned[DROPPED], kept["dropped"]) | "AllDropped" >> beam.Flatten()
+    dropped = tuple(d for d in (raw[DROPPED], cleaned[DROPPED], kept["dropped"]) if d is not None)
+    dropped = dropped | "AllDropped" >> beam.Flatten()
     (dropped | "DeadLetterJson" >> beam.Map(lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
      | "WriteDeadLetters" >> beam.io.WriteToText(FileSystems.join(staging, "dead_letter", "dropped"),
                                                  file_name_suffix=".jsonl"))
     # Accounting: input is counted where records enter, independently of what happens to them later.
-    inputs = ((raw[RECORDS] | "InputRecords" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
-               raw[DROPPED] | "InputUnreadable" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
-               dropped | "DropReasons" >> beam.ParDo(stats_lib.CountPerBundle(lambda d: "dropped:" + d["reason"])))
-              | "CountKeys" >> beam.Flatten() | "Count" >> beam.CombinePerKey(sum)
-              | "AsDict" >> beam.combiners.ToDict())
-    (inputs | "CountsJson" >> beam.Map(json.dumps)
-     | "WriteCounts" >> beam.io.WriteToText(FileSystems.join(analysis, "counts"), file_name_suffix=".json"))
-    (stats | "AllStats" >> beam.Flatten() | "MergeStats" >> beam.CombineGlobally(stats_lib.MergeStats())
-     | "StatsJson" >> beam.Map(json.dumps)
-     | "WriteStats" >> beam.io.WriteToText(FileSystems.join(analysis, "lengths"), file_name_suffix=".json"))
+    partials = [raw[RECORDS] | "InputRecords" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
+                raw[DROPPED] | "InputUnreadable" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
+                dropped | "DropReasons" >> beam.ParDo(stats_lib.CountPerBundle(lambda d: "dropped:" + d["reason"]))]
+    partials += [s | f"AsLengths{i}" >> beam.Map(lambda s: ("lengths", s)) for i, s in enumerate(stats)]
+    (partials | "AllPartials" >> beam.Flatten() | "Accounting" >> beam.CombineGlobally(stats_lib.Accounting())
+     | "WriteAccounting" >> beam.Map(_write_json, FileSystems.join(analysis, ACCOUNTING_FILE)))
 
 
-def _read_json(pattern: str):
-    from pipeline.dedup import _read_lines
-
-    lines = _read_lines(pattern)
-    return json.loads(lines[0]) if lines else {}
+def _write_json(value, path: str) -> None:
+    """One small file from a singleton (rewritten whole if the bundle is retried)."""
+    _write_text(path, json.dumps(value, sort_keys=True))
 
 
 def _split_files(staging: str) -> dict[str, tuple[str, ...]]:
@@ -224,8 +220,9 @@ def _write_text_bytes(path: str, data: bytes) -> None:
 def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, version: str) -> Manifest:
     """Check the accounting, write stats.json and manifest.json into staging; return the manifest."""
     analysis = FileSystems.join(staging, "analysis")
-    counts = _read_json(FileSystems.join(analysis, "counts*.json"))
-    lengths = _read_json(FileSystems.join(analysis, "lengths*.json"))
+    with FileSystems.open(FileSystems.join(analysis, ACCOUNTING_FILE)) as f:
+        accounting = json.loads(f.read())
+    counts, lengths = accounting["counts"], accounting["lengths"]
     from pipeline.dedup import _read_jsonl
 
     drops = _read_jsonl(FileSystems.join(analysis, "duplicates*.jsonl"))

@@ -56,25 +56,40 @@ def summarize(stats: dict) -> dict:
     return out
 
 
-class MergeStats(beam.CombineFn):
-    def create_accumulator(self):
-        return {}
+class Accounting(beam.CombineFn):
+    """Per-bundle partials -> {"counts": {key: n}, "lengths": {split: length statistics}}: the job's accounting
+    and statistics in one small value (one combine, one file: every stage costs the local runner a round trip
+    to each worker). Elements are ("counts", {key: n}) from CountPerBundle and ("lengths", stats) from the
+    tokenizer."""
 
-    def add_input(self, acc, stats):
-        return merge([acc, stats])
+    def create_accumulator(self):
+        return {"counts": {}, "lengths": {}}
+
+    def add_input(self, acc, element):
+        kind, value = element
+        if kind == "counts":
+            for key, n in value.items():
+                acc["counts"][key] = acc["counts"].get(key, 0) + n
+        else:
+            acc["lengths"] = merge([acc["lengths"], value])
+        return acc
 
     def merge_accumulators(self, accs):
-        return merge(accs)
+        out = self.create_accumulator()
+        for acc in accs:
+            self.add_input(out, ("counts", acc["counts"]))
+            out["lengths"] = merge([out["lengths"], acc["lengths"]])
+        return out
 
     def extract_output(self, acc):
         return acc
 
 
 class CountPerBundle(beam.DoFn):
-    """elements -> one (key, count) per key and bundle, key = key_fn(element).
+    """elements -> one ("counts", {key: n}) per bundle, key = key_fn(element), for `Accounting`.
 
     Counting without a per-record element downstream: on the local runner every element that crosses a
-    stage boundary is encoded and sent through the runner; a handful of partial counts per bundle is not.
+    stage boundary is encoded and sent through the runner; one small dict per bundle is not.
     """
 
     def __init__(self, key_fn):
@@ -91,5 +106,5 @@ class CountPerBundle(beam.DoFn):
     def finish_bundle(self):
         from apache_beam.transforms.window import GlobalWindows
 
-        for key, count in self._counts.items():
-            yield GlobalWindows.windowed_value((key, count))
+        if self._counts:
+            yield GlobalWindows.windowed_value(("counts", self._counts))
