@@ -215,7 +215,8 @@ class ApplyDuplicates(beam.PTransform):
     in a GroupByKey to pick one survivor; those survivors come out as `same_id`, a stream of their own (None
     when pass one found no repeated id). They are kept apart on purpose: flattening them into the main stream
     would make the local runner buffer every record of the job between stages (memory growing with input).
-    When pass one found nothing (or did not run), the records pass through with no per-record step.
+    When pass one found nothing (or did not run), the records pass through with no per-record step and
+    `dropped` is None.
     """
 
     def __init__(self, drops_pattern: str, duplicate_ids_pattern: str):
@@ -226,8 +227,7 @@ class ApplyDuplicates(beam.PTransform):
         # Pass one has finished when this is built: what it found decides the shape of this pass.
         repeated_ids = _has_content(self._duplicate_ids_pattern)
         if not (repeated_ids or _has_content(self._drops_pattern)):  # dedup off, or nothing found: no step
-            return {"records": records, "same_id": None,
-                    "dropped": records.pipeline | "NoneDropped" >> beam.Create([])}
+            return {"records": records, "same_id": None, "dropped": None}
         applied = records | "Drop" >> beam.ParDo(
             _ApplyDrops(self._drops_pattern, self._duplicate_ids_pattern)).with_outputs(
             "dropped", "same_id", main="records")
