@@ -7,7 +7,8 @@ Prints records/s of
   loop-1   a plain Python loop calling the same cleaning and tokenizing code in one process;
   loop-N   the same loop in N processes (N = cores), each on its share of the input;
   full     `sumflow preprocess` with dedup (exact + MinHash) and vocabulary learning on;
-and the ratio beam / loop-N (target >= 0.85), at each input size. Peak memory (RSS of the whole process tree,
+and the ratio beam / loop-N (target >= 0.85), at each input size; from the smallest and largest size it also
+splits each whole-run time into a fixed start-up and a steady records/s. Peak memory (RSS of the whole process tree,
 sampled) of the Beam job at two input sizes shows whether memory grows with the input. With ../shared/data present it also
 times the whole preprocessing of AESLC train+dev+test (target < 120 s).
 
@@ -193,7 +194,7 @@ def main():
               f"beam take turns {args.repeats} times (this machine drifts), figures are medians")
         print(f"{'records':>8s} {'loop-1':>8s} {f'loop-{cores}':>8s} {'beam':>8s}  records/s   "
               f"{'beam/loop-' + str(cores):>12s}  beam peak RSS   per-round ratios")
-        peaks = []
+        peaks, seconds_at = [], {}  # seconds_at[n] = (median loop-N seconds, median beam seconds)
         for n in sizes:
             data = os.path.join(tmp, f"pairs{n}.jsonl")
             synthetic_jsonl(data, n)
@@ -210,6 +211,7 @@ def main():
                 _remove_outputs(tmp)
             ratios = [b / loop for b, loop in zip(beams, loops)]
             peaks.append(max(mbs))
+            seconds_at[n] = (n / statistics.median(loops), n / statistics.median(beams))
             print(f"{n:8d} {loop1:8.0f} {statistics.median(loops):8.0f} {statistics.median(beams):8.0f}"
                   f"              {statistics.median(ratios):12.2f}  {max(mbs):6.0f} MB      "
                   + " ".join(f"{r:.2f}" for r in ratios), flush=True)
@@ -221,6 +223,12 @@ def main():
             _remove_outputs(tmp)
             os.remove(data)
         print("target: beam / loop-N >= 0.85")
+        if len(seconds_at) >= 2:  # whole-run time = fixed start-up + records / steady rate, from two sizes
+            (n1, (l1, b1)), (n2, (l2, b2)) = min(seconds_at.items()), max(seconds_at.items())
+            loop_rate, beam_rate = (n2 - n1) / (l2 - l1), (n2 - n1) / (b2 - b1)
+            print(f"from the {n1} and {n2} runs: steady records/s loop-{cores} {loop_rate:.0f}, beam {beam_rate:.0f} "
+                  f"({beam_rate / loop_rate:.2f}x); fixed start-up loop-{cores} {l1 - n1 / loop_rate:.1f}s, "
+                  f"beam {b1 - n1 / beam_rate:.1f}s")
         if len(peaks) >= 2:
             print(f"peak memory {sizes[-1]} vs {sizes[0]} records: {peaks[-1] / peaks[0]:.2f}x "
                   f"(input grew {sizes[-1] / sizes[0]:.0f}x; target: no growth)")
