@@ -41,7 +41,13 @@ def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> Pi
 def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
     runner = options.view_as(StandardOptions).runner
     if runner in ("DirectRunner", "FnApiRunner"):
-        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+        from apache_beam.portability.api import beam_provision_api_pb2
+        from apache_beam.runners.portability.fn_api_runner import fn_runner
+        from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
-        return beam.Pipeline(runner=FnApiRunner(), options=options)
+        # The options reach the SDK workers only through the provision info (as Beam's DirectRunner does it):
+        # without it the workers run with none, at INFO log level.
+        encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options(drop_default=True))
+        provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+        return beam.Pipeline(runner=fn_runner.FnApiRunner(provision_info=provision), options=options)
     return beam.Pipeline(options=options)

@@ -24,3 +24,18 @@ def test_other_runners_get_the_beam_arguments_untouched():
     options = pipeline_options(PreprocessConfig(), ["--runner", "DataflowRunner", "--project", "p"])
     assert options.view_as(StandardOptions).runner == "DataflowRunner"
     assert options.view_as(DirectOptions).direct_num_workers == 1  # Beam's default, not ours
+
+
+def test_local_workers_run_with_the_pipeline_options():
+    """The options (here: the workers' log level) reach the SDK worker processes, as with Beam's DirectRunner."""
+    import logging
+
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from pipeline.runner import make_pipeline
+
+    options = pipeline_options(PreprocessConfig(direct_num_workers=1))
+    with make_pipeline(options) as p:
+        levels = p | beam.Create([0]) | beam.Map(lambda _: logging.getLogger().getEffectiveLevel())
+        assert_that(levels, equal_to([logging.WARNING]))
