@@ -96,6 +96,7 @@ def run_loops(path: str, n: int, model_path: str, tmp: str, processes: int) -> f
     """Seconds for the loop over the first n lines (process start-up and imports included)."""
     shares = [(path, i * n // processes, (i + 1) * n // processes, model_path, os.path.join(tmp, f"loop{processes}"))
               for i in range(processes)]
+    os.sync()  # the previous run's written files are flushed before, not during, this one
     start = time.perf_counter()
     # Fresh processes for every loop, one process included, so each pays its own start-up like the Beam job.
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
@@ -126,6 +127,7 @@ def _tree_rss_mb(pid: int) -> float:
 def run_job(args: list[str]) -> tuple[float, float, str]:
     """Run `sumflow preprocess ARGS` in a subprocess: (seconds, peak tree RSS in MB, stderr tail)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=REPO)
+    os.sync()  # as in run_loops
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "preprocess", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -193,7 +195,7 @@ def main():
               f"included for all (fresh processes, imports, and for Beam its runner set-up); loop-{cores} and "
               f"beam take turns {args.repeats} times (this machine drifts), figures are medians")
         print(f"{'records':>8s} {'loop-1':>8s} {f'loop-{cores}':>8s} {'beam':>8s}  records/s   "
-              f"{'beam/loop-' + str(cores):>12s}  beam peak RSS   per-round ratios")
+              f"{'beam/loop-' + str(cores):>12s}  beam peak RSS   per-round ratios (loop-N/beam records/s)")
         peaks, seconds_at = [], {}  # seconds_at[n] = (median loop-N seconds, median beam seconds)
         for n in sizes:
             data = os.path.join(tmp, f"pairs{n}.jsonl")
@@ -214,7 +216,8 @@ def main():
             seconds_at[n] = (n / statistics.median(loops), n / statistics.median(beams))
             print(f"{n:8d} {loop1:8.0f} {statistics.median(loops):8.0f} {statistics.median(beams):8.0f}"
                   f"              {statistics.median(ratios):12.2f}  {max(mbs):6.0f} MB      "
-                  + " ".join(f"{r:.2f}" for r in ratios), flush=True)
+                  + " ".join(f"{r:.2f} ({loop:.0f}/{b:.0f})" for r, loop, b in zip(ratios, loops, beams)),
+                  flush=True)
             if n in full_sizes:  # the full job (dedup + vocabulary learning) once
                 full_s, full_mb, _ = run_job(["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set",
                                               "tokenizer.vocab_size=8000", "-o", os.path.join(tmp, "full")])
