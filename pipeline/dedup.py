@@ -17,13 +17,13 @@ import re
 
 import apache_beam as beam
 import numpy as np
+from apache_beam import pvalue
 
 from configs.schema import DedupConfig
 
 SPLIT_RANK = {"test": 0, "validation": 1, "train": 2}
-# datasketch's MinHash values are below 2**32 (its _max_hash): uint32 holds them exactly. Each record's
-# signature travels with it into every band's group (num_perm * 4 bytes per band), so its width is what the
-# band GroupByKey holds per record.
+# datasketch's MinHash values are below 2**32 (its _max_hash): uint32 holds them exactly, in half the bytes
+# of its uint64 (what the signature joins hold per record).
 SIGNATURE_DTYPE = np.uint32
 _WORD = re.compile(r"\w+")
 
@@ -63,7 +63,15 @@ def _member(record: dict) -> tuple:
     return (SPLIT_RANK.get(record["split"], 3), record["id"], record["split"])
 
 
+@beam.typehints.with_output_types(tuple[str, tuple[int, str, str]])  # main output; the tagged one is not typed
 class _NearKeys(beam.DoFn):
+    """record -> (band key, member) for each band, and (id, signature bytes) once, tagged "signature".
+
+    The bands carry no signature: each record sits in every band's group, so what a band element carries is
+    what the band GroupByKey holds `bands` times per record (the local runner holds it in memory). The
+    signature is joined in once, for the rare members of a shared bucket.
+    """
+
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
 
@@ -72,7 +80,8 @@ class _NearKeys(beam.DoFn):
 
     def process(self, record):
         signature = self._hasher.signature(record["article"])
-        member = _member(record) + (signature.tobytes(),)
+        yield pvalue.TaggedOutput("signature", (record["id"], signature.tobytes()))
+        member = _member(record)
         for key in self._hasher.band_keys(signature):
             yield key, member
 
@@ -86,20 +95,42 @@ def _exact_drops(group):
                "kept_split": keeper[2], "similarity": 1.0}
 
 
-def _near_drops(group, threshold: float):
+def _bucket_candidates(group):
+    """A band bucket -> (member id, (keeper id, keeper split, member split)) for each member but its keeper."""
     _, members = group
     if len(members) < 2:
         return
     members = sorted(members)
     keeper = members[0]
-    keeper_sig = np.frombuffer(keeper[3], dtype=SIGNATURE_DTYPE)
-    for rank, record_id, split, sig in members[1:]:
-        if record_id == keeper[1]:
-            continue
-        similarity = float(np.mean(np.frombuffer(sig, dtype=SIGNATURE_DTYPE) == keeper_sig))
-        if similarity >= threshold:
-            yield {"id": record_id, "reason": "near_duplicate", "split": split, "kept_id": keeper[1],
-                   "kept_split": keeper[2], "similarity": round(similarity, 4)}
+    for rank, record_id, split in members[1:]:
+        if record_id != keeper[1]:
+            yield record_id, (keeper[1], keeper[2], split)
+
+
+def _with_member_signatures(joined):
+    """(member id, {signature, candidate}) -> (keeper id, (member id, member split, keeper split, signatures))."""
+    record_id, parts = joined
+    signatures = list(parts["signature"])
+    for keeper_id, keeper_split, split in sorted(set(parts["candidate"])):
+        yield keeper_id, (record_id, split, keeper_split, signatures)
+
+
+def similarity(signatures_a, signatures_b) -> float:
+    """Estimated Jaccard similarity: the share of equal MinHash values (the highest over the signatures of
+    records that share an id)."""
+    return max(float(np.mean(np.frombuffer(a, dtype=SIGNATURE_DTYPE) == np.frombuffer(b, dtype=SIGNATURE_DTYPE)))
+               for a in signatures_a for b in signatures_b)
+
+
+def _near_drops(joined, threshold: float):
+    """(keeper id, {signature, candidate}) -> a drop for each candidate at least `threshold` similar."""
+    keeper_id, parts = joined
+    keeper_signatures = list(parts["signature"])
+    for record_id, split, keeper_split, signatures in parts["candidate"]:
+        value = similarity(signatures, keeper_signatures)
+        if value >= threshold:
+            yield {"id": record_id, "reason": "near_duplicate", "split": split, "kept_id": keeper_id,
+                   "kept_split": keeper_split, "similarity": round(value, 4)}
 
 
 def _first_reason(drops):
@@ -123,9 +154,13 @@ class FindDuplicates(beam.PTransform):
                          | "GroupExact" >> beam.GroupByKey()
                          | "ExactDrops" >> beam.FlatMap(_exact_drops))
         if cfg.near:
-            drops.append(records
-                         | "BandKeys" >> beam.ParDo(_NearKeys(cfg))
-                         | "GroupBands" >> beam.GroupByKey()
+            keyed = records | "BandKeys" >> beam.ParDo(_NearKeys(cfg)).with_outputs("signature", main="bands")
+            signatures = keyed["signature"]
+            candidates = keyed["bands"] | "GroupBands" >> beam.GroupByKey() | "Candidates" >> beam.FlatMap(
+                _bucket_candidates)
+            with_member = ({"signature": signatures, "candidate": candidates} | "JoinMember" >> beam.CoGroupByKey()
+                           | "MemberSignatures" >> beam.FlatMap(_with_member_signatures))
+            drops.append({"signature": signatures, "candidate": with_member} | "JoinKeeper" >> beam.CoGroupByKey()
                          | "NearDrops" >> beam.FlatMap(_near_drops, threshold=cfg.threshold))
         if not drops:
             return records.pipeline | "NoDuplicates" >> beam.Create([])

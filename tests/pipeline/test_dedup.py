@@ -32,7 +32,7 @@ def test_signature_keeps_datasketch_hash_values_exactly():
     reference = MinHash(num_perm=cfg.num_perm, seed=1)
     reference.update_batch(shingles(article, cfg.shingle_words))
     signature = MinHasher(cfg).signature(article)
-    assert signature.dtype.itemsize == 4  # half of uint64: what every band's group holds per record
+    assert signature.dtype.itemsize == 4  # half of uint64: what the signature joins hold per record
     assert (signature.astype("uint64") == reference.hashvalues.astype("uint64")).all()
 
 
@@ -60,3 +60,36 @@ def test_leakage_report_counts_cross_split_pairs():
     report = leakage_report(drops)
     assert report["cross_split_duplicates"] == 1
     assert report["by_split_pair"] == {"train->test": 1}
+
+
+def test_near_duplicate_is_dropped_for_its_bucket_keeper_with_its_similarity():
+    words = " ".join(r["article"] for r in pairs(3)).split()
+    changed = list(words)
+    changed[len(words) // 2] = "zeppelin"
+    records = [
+        {"id": "orig-train", "article": " ".join(words), "summary": "s", "split": "train"},
+        {"id": "copy-test", "article": " ".join(changed), "summary": "s", "split": "test"},
+        {"id": "other", "article": pairs(1, seed=8)[0]["article"], "summary": "s", "split": "train"},
+    ]
+    cfg = DedupConfig(exact=False)
+    hasher = MinHasher(cfg)
+    expected = round(float((hasher.signature(records[0]["article"])
+                            == hasher.signature(records[1]["article"])).mean()), 4)
+    assert expected >= cfg.threshold
+    with local_pipeline() as p:
+        drops = (p | beam.Create(records) | FindDuplicates(cfg)
+                 | beam.Map(lambda d: (d["id"], d["reason"], d["kept_id"], d["kept_split"], d["similarity"])))
+        assert_that(drops, equal_to([("orig-train", "near_duplicate", "copy-test", "test", expected)]))
+
+
+def test_similarity_of_records_sharing_an_id_is_the_highest_pair():
+    import numpy as np
+
+    from pipeline.dedup import SIGNATURE_DTYPE, similarity
+
+    a = np.array([1, 2, 3, 4], dtype=SIGNATURE_DTYPE).tobytes()
+    b = np.array([1, 2, 0, 0], dtype=SIGNATURE_DTYPE).tobytes()
+    c = np.array([9, 9, 9, 9], dtype=SIGNATURE_DTYPE).tobytes()
+    assert similarity([a], [a]) == 1.0
+    assert similarity([b], [a]) == 0.5
+    assert similarity([c, b], [a]) == 0.5
