@@ -53,12 +53,10 @@ def synthetic_jsonl(path: str, n: int, seed: int = 0) -> None:
 def _loop(args) -> int:
     """The plain loop over lines [start, stop) of the input: same cleaning, tokenizing and record writing."""
     path, start, stop, model_path, out = args
-    from apache_beam.io.tfrecordio import _TFRecordUtil
-
     from configs.schema import CleanConfig
     from pipeline.clean import clean_record
     from pipeline.split import assign_split
-    from pipeline.tfrecords import tokenize_batch
+    from pipeline.tfrecords import tokenize_batch, write_records
     from pipeline.tokenizer import Tokenizer
     from configs.schema import SplitConfig
 
@@ -67,8 +65,11 @@ def _loop(args) -> int:
     batch, n = [], 0
 
     def flush():
+        by_split = {}
         for s, serialized, _, _ in tokenize_batch(tokenizer, batch):
-            _TFRecordUtil.write_record(files[s], serialized)
+            by_split.setdefault(s, []).append(serialized)
+        for s, serialized in by_split.items():
+            write_records(files[s], serialized)
         batch.clear()
 
     with open(path, encoding="utf-8") as f:

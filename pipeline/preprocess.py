@@ -144,7 +144,8 @@ def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
     partials = [raw[RECORDS] | "InputRecords" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
                 raw[DROPPED] | "InputUnreadable" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
                 dropped | "DropReasons" >> beam.ParDo(stats_lib.CountPerBundle(lambda d: "dropped:" + d["reason"]))]
-    partials += [s | f"AsLengths{i}" >> beam.Map(lambda s: ("lengths", s)) for i, s in enumerate(stats)]
+    partials += [lengths | f"AsLengths{i}" >> beam.Map(lambda partial: ("lengths", partial))
+                 for i, lengths in enumerate(stats)]
     (partials | "AllPartials" >> beam.Flatten() | "Accounting" >> beam.CombineGlobally(stats_lib.Accounting())
      | "WriteAccounting" >> beam.Map(_write_json, FileSystems.join(analysis, ACCOUNTING_FILE)))
 

@@ -78,7 +78,7 @@ class Accounting(beam.CombineFn):
         out = self.create_accumulator()
         for acc in accs:
             self.add_input(out, ("counts", acc["counts"]))
-            out["lengths"] = merge([out["lengths"], acc["lengths"]])
+            self.add_input(out, ("lengths", acc["lengths"]))
         return out
 
     def extract_output(self, acc):
