@@ -12,7 +12,7 @@ INSTALL_REQUIRES = [
     "tensorflow-text>=2.21,<2.22",
     "keras>=3.15,<4",
     "tensorboard>=2.21,<2.22",
-    "apache-beam>=2.77,<3",
+    "apache-beam>=2.77,<2.78",  # pipeline/runner.py uses Beam internals: tests/pipeline/test_runner.py
     "google-crc32c>=1.5",
     "tensorflow-datasets>=4.9.10,<5",
     "rouge-score==0.1.2",

@@ -43,7 +43,16 @@ def parse_override(text: str) -> dict:
     if "=" not in text:
         raise ConfigError(f"--set {text!r}: write it as section.key=value, e.g. tokenizer.vocab_size=16000")
     dotted, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw != "" else ""
+    try:
+        value = yaml.safe_load(raw) if raw != "" else ""
+    except yaml.YAMLError as e:
+        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({_yaml_problem(e)}); quote it, "
+                          f"e.g. --set '{dotted}=\"...\"'") from None
+    return nested(dotted, value)
+
+
+def nested(dotted: str, value: Any) -> dict:
+    """`("a.b", value)` -> {"a": {"b": value}}: a value taken literally (a CLI option's)."""
     out: dict = {}
     node = out
     parts = dotted.strip().split(".")
@@ -51,6 +60,12 @@ def parse_override(text: str) -> dict:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
     return out
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    mark = getattr(e, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{getattr(e, 'problem', None) or type(e).__name__}{where}"
 
 
 def _coerce(value: Any, hint: Any, key: str) -> Any:
@@ -94,18 +109,29 @@ def _build(cls: type, values: Mapping, prefix: str) -> Any:
     return cls(**kwargs)
 
 
-def load_config(files: Iterable[str] = (), overrides: Iterable[str] = ()) -> Config:
-    """Layer YAML `files` in order, then `overrides` (`section.key=value`), and validate."""
+def load_config(files: Iterable[str] = (), overrides: Iterable[str] = (),
+                values: Mapping[str, Any] | None = None) -> Config:
+    """Layer YAML `files` in order, then `overrides` (`section.key=value`, the value parsed as YAML), then
+    `values` ({"section.key": value}, taken literally: what a CLI option gave), and validate."""
     merged: dict = {}
     for name in files:
         path = resolve_config_path(name)
-        with open(path, encoding="utf-8") as f:
-            layer = yaml.safe_load(f) or {}
+        if os.path.isdir(path):
+            raise ConfigError(f"config {path} is a directory; give a YAML file")
+        try:
+            with open(path, encoding="utf-8") as f:
+                layer = yaml.safe_load(f) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(e)})") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: cannot be read ({e})") from None
         if not isinstance(layer, Mapping):
             raise ConfigError(f"{path}: a config file must be a mapping of sections")
         merged = _merge(merged, layer, path)
     for text in overrides:
         merged = _merge(merged, parse_override(text), "--set")
+    for dotted, value in (values or {}).items():
+        merged = _merge(merged, nested(dotted, value), "option")
     return _build(Config, merged, "")
 
 

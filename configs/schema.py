@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from pipeline.errors import UsageError
+
 SPLITS = ("train", "validation", "test")
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """A config value is missing or invalid; the message says which key and how to fix it."""
 
 
@@ -260,8 +262,12 @@ class SummarizeConfig:
     output_dir: str = "runs/default/summaries"
     batch_size: int = 32
     long_documents: str = "truncate"  # truncate | chunk | reject
+    # An id seen more than once: "drop" summarizes one copy (the first by file path, then text) and
+    # dead-letters the others as duplicate_id; "keep" summarizes every copy (one row each).
+    duplicate_ids: str = "drop"
 
     def __post_init__(self):
+        _require(self.duplicate_ids in ("drop", "keep"), "summarize.duplicate_ids", "use drop or keep")
         _require(self.format in ("jsonl", "text_dir", "tfrecord"), "summarize.format",
                  "use jsonl, text_dir or tfrecord")
         _require(self.long_documents in ("truncate", "chunk", "reject"), "summarize.long_documents",

@@ -13,9 +13,63 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+DEBUG_ENV = "SUMFLOW_DEBUG"
+
+
+class _Jobs(click.Group):
+    """Every failure ends in one line on stderr with the README's exit code: 2 usage or config, 3 input,
+    75 locked, 1 anything else. The traceback only with --debug (or SUMFLOW_DEBUG=1)."""
+
+    def main(self, args=None, **kwargs):
+        import sys
+
+        args = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in args[:1] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+        if not debug:
+            # Beam logs a failing bundle's traceback at ERROR before raising it; the failure itself reaches
+            # the user below, as one line.
+            logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
+        job = next((a for a in args if a in self.commands), "")
+        try:
+            code = super().main(args, standalone_mode=False, **kwargs)
+        except click.UsageError as e:
+            hint = f" (see 'sumflow {job} --help')" if job else " (see 'sumflow --help')"
+            _fail(job, e.format_message().replace("\n", " ") + hint, 2)
+        except click.Abort:
+            _fail(job, "interrupted", 130)
+        except click.ClickException as e:
+            _fail(job, e.format_message(), e.exit_code)
+        except Exception as e:  # noqa: BLE001  (the one place every error is turned into one line)
+            if debug:
+                raise
+            _fail(job, *_explain(e))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _explain(error: Exception) -> tuple[str, int]:
+    """(one line, exit code) for an exception that reached the CLI."""
+    from pipeline.errors import SumflowError, from_text
+
+    if not isinstance(error, SumflowError):
+        error = from_text(str(error)) or error  # ours, raised in a Beam worker and wrapped by the runner
+    if isinstance(error, SumflowError):
+        return str(error), error.exit_code
+    first = (str(error).strip().splitlines() or [""])[0][:300]
+    return (f"failed: {type(error).__name__}: {first} (rerun with --debug, or {DEBUG_ENV}=1, for the "
+            f"traceback)", 1)
+
+
+def _fail(job: str, message: str, code: int) -> None:
+    import sys
+
+    click.echo(f"sumflow {job}: {message}" if job else f"sumflow: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=_Jobs, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sumflow")
-def main():
+@click.option("--debug", is_flag=True, help=f"Show the traceback of a failure (or set {DEBUG_ENV}=1).")
+def main(debug):
     """sumflow: turn piles of documents into summaries on a schedule.
 
     \b

@@ -6,15 +6,10 @@ line up between predictions, references and the compare system).
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
 from configs.schema import EvaluateConfig as _Defaults  # help texts quote the schema's defaults
-from jobs.options import config_options, load
-
-EXIT_INPUT = 3
+from jobs.options import allow_nonempty_option, config_options, load
 
 @click.command("evaluate")
 @config_options
@@ -33,7 +28,8 @@ EXIT_INPUT = 3
 @click.option("--lead-words", type=int, help="Also score the first N words of each article (AESLC: 4).")
 @click.option("--oracle", is_flag=True, default=None, help="Add the greedy extractive oracle (needs --articles).")
 @click.option("--output-dir", "-o", help=f"Where to write the report [{_Defaults.output_dir}].")
-def command(configs, overrides, oracle, **options):
+@allow_nonempty_option
+def command(configs, overrides, oracle, allow_nonempty, **options):
     """Score summaries with ROUGE-1/2/L/Lsum and write report.json, report.md and per_document.jsonl.
 
     \b
@@ -44,17 +40,11 @@ def command(configs, overrides, oracle, **options):
       sumflow evaluate --predictions outputs.jsonl --prediction-field pointer_gen \\
           --compare-field baseline --articles test.jsonl --oracle --set evaluate.workers=2
     """
-    # Each option is the evaluate.* key of its name. Given ones become overrides after the user's --set,
-    # JSON-quoted so that a path is never read as a number; the defaults stay the schema's.
-    chosen = [f"evaluate.{key}={json.dumps(value)}" for key, value in options.items() if value is not None]
-    chosen += ["evaluate.oracle=true"] if oracle else []
-    config = load(configs, list(overrides) + chosen)
+    # Each option is the evaluate.* key of its name, taken literally; the defaults stay the schema's.
+    options["oracle"] = True if oracle else None
+    config = load(configs, overrides, {f"evaluate.{key}": value for key, value in options.items()})
     from pipeline import evaluate, report
 
-    try:
-        result = evaluate.run(config=config)
-    except evaluate.EvaluationInputError as e:
-        click.echo(f"evaluate: {e}", err=True)
-        sys.exit(EXIT_INPUT)
+    result = evaluate.run(config=config, allow_nonempty=allow_nonempty)
     click.echo(report.render_table(result))
     click.echo(f"\n{result['documents']} documents; report in {config.evaluate.output_dir}", err=True)

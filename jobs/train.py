@@ -1,4 +1,8 @@
-"""`sumflow train`: train (or resume) the attention seq2seq on a preprocess output."""
+"""`sumflow train`: train (or resume) the attention seq2seq on a preprocess output.
+
+Exit codes: 0 done (or already complete), 1 training failed, 2 bad usage or config, 3 unusable data,
+75 the model directory is locked by another training run.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import sys
 
 import click
 
-from jobs.options import config_options, load
+from jobs.options import allow_nonempty_option, config_options, load
 
 
 @click.command("train")
@@ -14,7 +18,8 @@ from jobs.options import config_options, load
 @click.option("--data-dir", default=None, help="A preprocess output (default: train.data_dir).")
 @click.option("--model-dir", default=None, help="Where to write the model (default: train.model_dir).")
 @click.option("--force", is_flag=True, help="Train again even if this model_dir already holds a finished run.")
-def command(configs, overrides, data_dir, model_dir, force):
+@allow_nonempty_option
+def command(configs, overrides, data_dir, model_dir, force, allow_nonempty):
     """Train the summarizer; rerun the same command to resume an interrupted run.
 
     \b
@@ -22,15 +27,8 @@ def command(configs, overrides, data_dir, model_dir, force):
       sumflow train                          # the built-in default (minutes on 2 CPU cores)
       sumflow train -c aeslc --set train.epochs=5
     """
-    overrides = list(overrides) + ([f"train.data_dir={data_dir}"] if data_dir else []) + (
-        [f"train.model_dir={model_dir}"] if model_dir else [])
-    config = load(configs, overrides)
+    config = load(configs, overrides, {"train.data_dir": data_dir, "train.model_dir": model_dir})
     from model import trainer
-    from pipeline.manifest import ManifestError
 
-    try:
-        trainer.train(config, force=force, verbose="auto" if sys.stderr.isatty() else 2,
-                      log=lambda m: click.echo(m, err=True))
-    except ManifestError as e:
-        click.echo(f"train: {e}", err=True)
-        sys.exit(3)
+    trainer.train(config, force=force, allow_nonempty=allow_nonempty,
+                  verbose="auto" if sys.stderr.isatty() else 2, log=lambda m: click.echo(m, err=True))

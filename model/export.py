@@ -25,6 +25,8 @@ import tensorflow as tf
 
 from configs.schema import DecodeConfig
 from model.decode import decode
+from pipeline import outputs
+from pipeline.errors import InputError
 from pipeline.records import EOS_ID, PAD_ID
 from pipeline.tokenizer import tf_tokenizer
 
@@ -67,21 +69,49 @@ class Summarizer(tf.Module):
                 "truncated": source_tokens > self._max_source_tokens}
 
 
-def export(*, model_dir: str, export_dir: str, decode_cfg: DecodeConfig, max_source_tokens: int) -> dict:
-    """Write the SavedModel and its info file; returns the info."""
+EXPORT_NAMES = ["saved_model.pb", "fingerprint.pb", "variables", "assets", EXPORT_INFO, outputs.SUCCESS_NAME]
+
+
+def check_model_dir(model_dir: str) -> dict:
+    """The model directory's train.json, after checking that training there finished and that its vocabulary
+    is the one the model was trained with; raises InputError (exit 3) saying what to do."""
+    from model.trainer import COMPLETE, TRAIN_INFO
+    from pipeline.tokenizer import Tokenizer
+
+    if not os.path.isdir(model_dir):
+        raise InputError(f"model directory {model_dir} does not exist; run `sumflow train` first or give "
+                         f"--model-dir")
+    missing = [n for n in ("model.keras", "vocab.model", TRAIN_INFO, COMPLETE)
+               if not os.path.exists(os.path.join(model_dir, n))]
+    if missing:
+        raise InputError(f"{model_dir} holds no finished training run (missing {', '.join(missing)}); run "
+                         f"`sumflow train` to completion first")
+    with open(os.path.join(model_dir, TRAIN_INFO)) as f:
+        trained_on = json.load(f)
+    actual = Tokenizer.load(os.path.join(model_dir, "vocab.model")).vocab_sha256()
+    if actual != trained_on.get("vocab_sha256"):
+        raise InputError(f"{model_dir}/vocab.model ({actual[:12]}) is not the vocabulary the model was trained "
+                         f"with ({str(trained_on.get('vocab_sha256'))[:12]}); retrain with `sumflow train --force`")
+    return trained_on
+
+
+def export(*, model_dir: str, export_dir: str, decode_cfg: DecodeConfig, max_source_tokens: int,
+           allow_nonempty: bool = False) -> dict:
+    """Write the SavedModel and its info file (staged, then moved into place); returns the info."""
     import model.seq2seq  # noqa: F401  (registers the layers for loading)
 
-    model = keras.saving.load_model(os.path.join(model_dir, "model.keras"), compile=False)
-    with tf.io.gfile.GFile(os.path.join(model_dir, "vocab.model"), "rb") as f:
-        vocab_proto = f.read()
-    module = Summarizer(model, vocab_proto, decode_cfg, max_source_tokens)
-    tf.saved_model.save(module, export_dir, signatures={"serving_default": module.summarize,
-                                                        "count_tokens": module.count_tokens})
-    with open(os.path.join(model_dir, "train.json")) as f:
-        trained_on = json.load(f)
-    info = {"fingerprint": weights_fingerprint(model), "max_source_tokens": max_source_tokens,
-            "decode": dataclasses.asdict(decode_cfg), "vocab_sha256": trained_on["vocab_sha256"],
-            "data_fingerprint": trained_on.get("data_fingerprint")}
-    with tf.io.gfile.GFile(os.path.join(export_dir, EXPORT_INFO), "w") as f:
-        f.write(json.dumps(info, indent=2))
+    trained_on = check_model_dir(model_dir)
+    with outputs.staged(export_dir, job="export", names=EXPORT_NAMES, allow_nonempty=allow_nonempty,
+                        inputs=[model_dir]) as staging:
+        model = keras.saving.load_model(os.path.join(model_dir, "model.keras"), compile=False)
+        with tf.io.gfile.GFile(os.path.join(model_dir, "vocab.model"), "rb") as f:
+            vocab_proto = f.read()
+        module = Summarizer(model, vocab_proto, decode_cfg, max_source_tokens)
+        tf.saved_model.save(module, staging, signatures={"serving_default": module.summarize,
+                                                         "count_tokens": module.count_tokens})
+        info = {"fingerprint": weights_fingerprint(model), "max_source_tokens": max_source_tokens,
+                "decode": dataclasses.asdict(decode_cfg), "vocab_sha256": trained_on["vocab_sha256"],
+                "data_fingerprint": trained_on.get("data_fingerprint")}
+        outputs.write_text(os.path.join(staging, EXPORT_INFO), json.dumps(info, indent=2))
+        outputs.commit(staging, export_dir, job="export", marker=info["fingerprint"])
     return info

@@ -31,10 +31,15 @@ from configs.schema import Config, TrainConfig
 from model.input import load_manifest, make_dataset
 from model.losses import MaskedNLL
 from model.seq2seq import build_seq2seq
+from pipeline import outputs
 from pipeline.manifest import vocab_path
 
 TRAIN_INFO = "train.json"
 COMPLETE = "_COMPLETE"  # written last; holds the fingerprint of data + model/train config
+# Everything training writes in a model directory (a folder as `name/`): recorded as sumflow's before it is
+# written, so a rerun replaces only these and never a user's file (pipeline/outputs.py).
+MODEL_DIR_FILES = ("model.keras", "best.weights.h5", "backup/", "history.csv", "logs/", "vocab.model",
+                   TRAIN_INFO, "config.yaml", COMPLETE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,17 +133,29 @@ def _run_fingerprint(config: Config, data_fingerprint: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def train(config: Config, *, force: bool = False, callbacks: list | None = None, verbose: int | str = "auto",
-          log: Callable[[str], None] = print) -> TrainResult:
+def train(config: Config, *, force: bool = False, allow_nonempty: bool = False, callbacks: list | None = None,
+          verbose: int | str = "auto", log: Callable[[str], None] = print) -> TrainResult:
     """Train (or resume training) the model of `config` on `config.train.data_dir`.
 
     A model_dir whose training already completed for the same data and config is left as it is (status
-    message, quick return) unless `force`; an interrupted one resumes from its backup.
+    message, quick return) unless `force`; an interrupted one resumes from its backup. The model directory
+    is locked while training (a second run on it gets LockedError, exit 75), and training writes only the
+    files of MODEL_DIR_FILES there (a directory holding other files needs `allow_nonempty`).
     """
+    model_dir = config.train.model_dir
+    names = [name.rstrip("/") for name in MODEL_DIR_FILES]
+    outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
+    with outputs.locked(model_dir):
+        outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
+        outputs.record(model_dir, job="train", files=MODEL_DIR_FILES)
+        return _train_locked(config, force=force, callbacks=callbacks, verbose=verbose, log=log)
+
+
+def _train_locked(config: Config, *, force: bool, callbacks: list | None, verbose: int | str,
+                  log: Callable[[str], None]) -> TrainResult:
     start = time.time()
     cfg = config.train
     model_dir = cfg.model_dir
-    os.makedirs(model_dir, exist_ok=True)
     info_path = os.path.join(model_dir, TRAIN_INFO)
     complete_path = os.path.join(model_dir, COMPLETE)
     expected_vocab = None

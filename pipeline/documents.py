@@ -5,6 +5,7 @@ Yields {records: {id, text, origin}, dropped: dead letters}, like `pipeline.sour
 
 from __future__ import annotations
 
+import json
 import os
 
 import apache_beam as beam
@@ -13,20 +14,17 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 
 from configs.schema import SummarizeConfig
-from pipeline.sources import DROPPED, RECORDS, ReadLines, content_id, dead_letter, parse_json_line
+from pipeline.errors import InputError
+from pipeline.sources import (DROPPED, RECORDS, ReadLines, content_id, dead_letter, match_files, parse_json_line,
+                              reading, unreadable)
 
 
 def document_files(cfg: SummarizeConfig) -> list[str]:
+    if not cfg.inputs:
+        raise InputError("summarize: give the documents to summarize (--input FILE_OR_GLOB)")
     out = []
     for pattern in cfg.inputs:
-        if cfg.format == "text_dir" and not any(ch in pattern for ch in "*?["):
-            pattern = pattern.rstrip("/") + "/**"
-        matched = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
-        if not matched:
-            raise FileNotFoundError(f"summarize.inputs: no files match {pattern!r}")
-        out.extend(matched)
-    if not out:
-        raise FileNotFoundError("summarize.inputs: give the documents to summarize (--input FILE_OR_GLOB)")
+        out.extend(match_files(pattern, folders=cfg.format == "text_dir", what="summarize.inputs"))
     return out
 
 
@@ -42,10 +40,18 @@ class _ParseJsonDocument(beam.DoFn):
             return
         if obj is None:
             return
-        if not isinstance(obj, dict) or not isinstance(obj.get(self._cfg.text_field), str):
+        field = self._cfg.text_field
+        if not isinstance(obj, dict):
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(str(obj)), reason="malformed",
+                                                           detail=f"not an object: {str(obj)[:80]}", origin=origin))
+            return
+        if not isinstance(obj.get(field), str):
+            missing = obj.get(field) is None
             yield pvalue.TaggedOutput(DROPPED, dead_letter(
-                id=str(obj.get(self._cfg.id_field, "")) if isinstance(obj, dict) else content_id(str(obj)),
-                reason="missing_field", detail=f"no text field {self._cfg.text_field!r}", origin=origin))
+                id=str(obj.get(self._cfg.id_field) or content_id(json.dumps(obj, sort_keys=True, default=str))),
+                reason="missing_field" if missing else "wrong_type", origin=origin,
+                detail=f"no text field {field!r}" if missing else
+                f"{field!r} is {type(obj[field]).__name__}, expected a string"))
             return
         raw_id = obj.get(self._cfg.id_field)
         doc_id = str(raw_id) if raw_id not in (None, "") else content_id(obj[self._cfg.text_field])
@@ -59,18 +65,38 @@ class _ReadTextDocument(beam.DoFn):
     def process(self, readable: fileio.ReadableFile):
         path = readable.metadata.path
         doc_id = os.path.relpath(path, self._roots.get(path, os.path.dirname(path)))
-        with readable.open() as f:
-            raw = f.read()
         try:
-            yield {"id": doc_id, "text": raw.decode("utf-8"), "origin": path}
+            with reading(path) as f:
+                raw = f.read()
+        except InputError as e:
+            yield pvalue.TaggedOutput(DROPPED, unreadable(path, e))
+            return
+        try:
+            yield {"id": doc_id, "text": raw.decode("utf-8-sig"), "origin": path}
         except UnicodeDecodeError as e:
             yield pvalue.TaggedOutput(DROPPED, dead_letter(id=doc_id, reason="bad_encoding", detail=str(e),
                                                            origin=path))
 
 
-def _parse_tfrecord_document(serialized: bytes, cfg: SummarizeConfig):
+def _read_tfrecord_file(path: str):
+    """(path, serialized record) for each record; (path, the InputError) last if the file is truncated."""
+    from pipeline.tfrecords import read_records
+
+    try:
+        with reading(path) as f:
+            for record in read_records(f, path):
+                yield path, record
+    except InputError as e:
+        yield path, e
+
+
+def _parse_tfrecord_document(element: tuple[str, bytes | InputError], cfg: SummarizeConfig):
     from pipeline.example_proto import Example
 
+    path, serialized = element
+    if isinstance(serialized, InputError):
+        yield pvalue.TaggedOutput(DROPPED, unreadable(path, serialized))
+        return
     try:
         feature = Example.FromString(serialized).features.feature
         text = feature[cfg.text_field].bytes_list.value[0].decode("utf-8")
@@ -78,9 +104,9 @@ def _parse_tfrecord_document(serialized: bytes, cfg: SummarizeConfig):
                   if feature[cfg.id_field].bytes_list.value else content_id(text))
     except Exception as e:  # a corrupt or foreign record: dead-letter it with the reason
         yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(repr(serialized[:64])), reason="malformed",
-                                                       detail=f"{type(e).__name__}: {e}"))
+                                                       detail=f"{type(e).__name__}: {e}", origin=path))
         return
-    yield {"id": doc_id, "text": text, "origin": "tfrecord"}
+    yield {"id": doc_id, "text": text, "origin": path}
 
 
 class ReadDocuments(beam.PTransform):
@@ -95,8 +121,8 @@ class ReadDocuments(beam.PTransform):
             result = (pipeline | "ReadLines" >> ReadLines(files)
                       | "Parse" >> beam.ParDo(_ParseJsonDocument(cfg)).with_outputs(DROPPED, main=RECORDS))
         elif cfg.format == "tfrecord":
-            records = [pipeline | f"ReadRecords{i}" >> beam.io.ReadFromTFRecord(path) for i, path in enumerate(files)]
-            result = (records | "AllRecords" >> beam.Flatten()
+            # Our own reader (pipeline/tfrecords.py): a truncated file fails the job instead of ending early.
+            result = (pipeline | "ListFiles" >> beam.Create(files) | "ReadRecords" >> beam.FlatMap(_read_tfrecord_file)
                       | "Parse" >> beam.FlatMap(_parse_tfrecord_document, cfg).with_outputs(DROPPED, main=RECORDS))
         else:
             roots = {}

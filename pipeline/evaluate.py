@@ -16,12 +16,16 @@ from typing import Any, Optional, Sequence
 
 from configs.load import config_yaml
 from configs.schema import Config, EvaluateConfig
-from pipeline import baselines, bootstrap, report, rouge, summary_stats
+from pipeline import baselines, bootstrap, outputs, report, rouge, summary_stats
+from pipeline.errors import InputError
 
 SHOWN_IDS = 5  # missing ids listed in an error
 
 
-class EvaluationInputError(ValueError):
+OUTPUT_NAMES = ["report.json", "report.md", "per_document.jsonl", "config.yaml", outputs.SUCCESS_NAME]
+
+
+class EvaluationInputError(InputError):
     """The input files cannot be read or do not line up; the message says which file and ids."""
 
 
@@ -69,14 +73,19 @@ def read_split(data_dir: str, split: str) -> tuple[dict[str, tuple[str, ...]], d
 
 def _read_into(values: dict, path: str, *, field: str, id_field: str, many: bool) -> None:
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, "rb")
     except OSError as e:
         raise EvaluationInputError(f"cannot read {path}: {e.strerror}") from None
     with f:
-        for number, line in enumerate(f, 1):
+        for number, raw in enumerate(f, 1):
+            where = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise EvaluationInputError(f"{where}: invalid UTF-8 ({e.reason} at byte {e.start}); "
+                                           f"re-encode the file as UTF-8") from None
             if not line.strip():
                 continue
-            where = f"{path}:{number}"
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
@@ -213,18 +222,20 @@ def evaluate(data: EvaluationSet, *, config: EvaluateConfig) -> tuple[dict, list
     return built, list(report.per_document_rows(data.ids, config.metrics, results))
 
 
-def run(*, config: Config) -> dict:
+def run(*, config: Config, allow_nonempty: bool = False) -> dict:
     """Evaluate the files named in `config.evaluate`; write the report files; return the report dict."""
     settings = config.evaluate
+    out = settings.output_dir
+    inputs = [p for p in (settings.predictions, settings.references, settings.articles, settings.compare) if p]
+    outputs.claim(out, job="evaluate", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty, inputs=inputs)
     built, rows = evaluate(load_evaluation_set(settings), config=settings)
-    os.makedirs(settings.output_dir, exist_ok=True)
-    with open(os.path.join(settings.output_dir, "report.json"), "w", encoding="utf-8") as f:
-        json.dump(built, f, indent=2, ensure_ascii=False)
-    with open(os.path.join(settings.output_dir, "report.md"), "w", encoding="utf-8") as f:
-        f.write(report.render_markdown(built))
-    with open(os.path.join(settings.output_dir, "per_document.jsonl"), "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    with open(os.path.join(settings.output_dir, "config.yaml"), "w", encoding="utf-8") as f:
-        f.write(config_yaml(config))
+    with outputs.staged(out, job="evaluate", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
+                        inputs=inputs) as staging:
+        files = {"report.json": json.dumps(built, indent=2, ensure_ascii=False),
+                 "report.md": report.render_markdown(built),
+                 "per_document.jsonl": "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                 "config.yaml": config_yaml(config)}
+        for name, text in files.items():
+            outputs.write_text(os.path.join(staging, name), text)
+        outputs.commit(staging, out, job="evaluate", marker=built["format"])
     return built

@@ -20,15 +20,16 @@ import json
 import os
 from typing import Any
 
+from pipeline.errors import InputError
+from pipeline.outputs import SUCCESS_NAME
 from pipeline.records import SCHEMA_VERSION
 
 MANIFEST_FORMAT = "sumflow.preprocess/v1"
 MANIFEST_NAME = "manifest.json"
-SUCCESS_NAME = "_SUCCESS"
 VOCAB_FILE = "vocab/spm.model"
 
 
-class ManifestError(ValueError):
+class ManifestError(InputError):
     """The data directory is incomplete, from another version, or does not match what the reader expects."""
 
 

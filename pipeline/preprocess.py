@@ -27,20 +27,22 @@ from apache_beam.io.filesystems import FileSystems
 from configs.load import config_fingerprint, config_yaml
 from configs.schema import SPLITS, Config
 from pipeline import builtin_corpus, outputs, stats as stats_lib
+from pipeline.errors import InputError, SumflowError
 from pipeline.clean import CleanPairs
 from pipeline.dedup import ApplyDuplicates, DuplicateIds, FindDuplicates, leakage_report
 from pipeline.manifest import MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, SplitInfo, VocabInfo
 from pipeline.records import SCHEMA_VERSION
-from pipeline.sources import DROPPED, RECORDS, ReadPairs, input_files
+from pipeline.sources import DROPPED, RECORDS, UNREADABLE, ReadPairs, check_readable, input_files
 from pipeline.tfrecords import STATS, TokenizeAndSerialize, WriteSplits
 from pipeline.tokenizer import Tokenizer
 from pipeline.vocab import LearnVocabulary
 
 ACCOUNTING_FILE = "accounting.json"  # in analysis/: {"counts": {input, dropped:REASON}, "lengths": per split}
-OUTPUT_NAMES = ["data", "vocab", "dead_letter", "analysis", "stats.json", "config.yaml", MANIFEST_NAME]
+OUTPUT_NAMES = ["data", "vocab", "dead_letter", "analysis", "stats.json", "config.yaml", MANIFEST_NAME,
+                outputs.SUCCESS_NAME]
 
 
-class AccountingError(RuntimeError):
+class AccountingError(SumflowError):
     """Records went missing: input != written + dropped."""
 
 
@@ -52,25 +54,21 @@ class PreprocessResult:
     seconds: float
 
 
-# The modules whose code shapes what this job writes: a change to any of them invalidates completed outputs.
-_OUTPUT_SHAPING = ("builtin_corpus", "clean", "dedup", "preprocess", "records", "sources", "split", "text",
-                   "tfrecords", "tokenizer", "vocab")
+def code_version(packages: Sequence[str] = ("pipeline", "configs")) -> str:
+    """sumflow's version plus a hash of the sources of the packages that shape the output.
 
+    Computed from every `.py` file of those packages (not a hand-kept list of modules): any change to the
+    code that could shape an output makes earlier outputs stale.
+    """
+    from pipeline.code_hash import source_hash
 
-def code_version() -> str:
-    """sumflow's version plus a hash of the code that shapes the output."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256()
-    for name in _OUTPUT_SHAPING:
-        with open(os.path.join(here, f"{name}.py"), "rb") as f:
-            h.update(f.read())
     try:
         from importlib.metadata import version
 
         release = version("sumflow")
     except Exception:  # running from a checkout that was not installed
         release = "0+unknown"
-    return f"{release}+{h.hexdigest()[:12]}"
+    return f"{release}+{source_hash(packages)}"
 
 
 def input_fingerprints(config: Config) -> list[dict]:
@@ -168,7 +166,7 @@ def _write_text(path: str, text: str) -> None:
         f.write(text.encode("utf-8"))
 
 
-def run(config: Config, *, force: bool = False, beam_args: Sequence[str] = (),
+def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, beam_args: Sequence[str] = (),
         make_pipeline: Callable[[], beam.Pipeline] | None = None,
         log: Callable[[str], None] = print) -> PreprocessResult:
     """Run the preprocessing job; returns quickly with status "skipped" when the same run already completed."""
@@ -178,6 +176,8 @@ def run(config: Config, *, force: bool = False, beam_args: Sequence[str] = (),
     out = config.preprocess.output_dir
     version = code_version()
     inputs = input_fingerprints(config)
+    input_paths = [i["path"] for i in inputs if "path" in i]
+    outputs.claim(out, job="preprocess", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty, inputs=input_paths)
     fingerprint = _fingerprint(config, inputs, version)
     if not force and outputs.read_marker(out) == fingerprint:
         log(f"preprocess: {out} is already complete for these inputs and config (fingerprint {fingerprint}); "
@@ -187,8 +187,8 @@ def run(config: Config, *, force: bool = False, beam_args: Sequence[str] = (),
         return PreprocessResult("skipped", out, read_manifest(out, verify_vocab=False), time.time() - start)
 
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
-    with outputs.locked(out):
-        staging = outputs.new_staging(out)
+    with outputs.staged(out, job="preprocess", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
+                        inputs=input_paths) as staging:
         _write_text(FileSystems.join(staging, "config.yaml"), config_yaml(config))
         dedup = config.dedup.exact or config.dedup.near
         learn_vocab = not config.tokenizer.model_path
@@ -203,7 +203,7 @@ def run(config: Config, *, force: bool = False, beam_args: Sequence[str] = (),
         with make() as p:
             build_write(p, config, staging)
         manifest = _finish(config, staging, inputs, fingerprint, version)
-        outputs.commit(staging, out, OUTPUT_NAMES, fingerprint)
+        outputs.commit(staging, out, job="preprocess", marker=fingerprint)
     seconds = time.time() - start
     c = manifest.counts
     log(f"preprocess: wrote {c['written']} records "
@@ -230,6 +230,11 @@ def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, 
     n_input = counts.get("input", 0)
     dropped = {k.split(":", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("dropped:")}
     written = {split: lengths.get(split, {}).get("records", 0) for split in SPLITS}
+    if counts.get(f"dropped:{UNREADABLE}"):  # success means all of the input
+        check_readable(counts, _read_jsonl(FileSystems.join(staging, "dead_letter", "dropped*.jsonl")))
+    if n_input == 0:
+        raise InputError("the input holds no records (empty files, or only blank lines); check source.paths "
+                         "and source.format")
     if n_input != sum(written.values()) + sum(dropped.values()):
         raise AccountingError(f"{n_input} records read but {sum(written.values())} written and "
                               f"{sum(dropped.values())} dropped: records were lost")

@@ -105,10 +105,20 @@ def _pct(value: Optional[float], digits: int = 2) -> str:
     return "–" if value is None else f"{100 * value:.{digits}f}"
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | {
+    "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
+
+
+def escape(text: str) -> str:
+    """A user's string (summary, id, system name) as literal Markdown text: no markup, no raw HTML, no table
+    cell break. Every user string in the report goes through here."""
+    return str(text).translate(_MARKDOWN_SPECIAL)
+
+
 def _cell(text: str, limit: int = 100) -> str:
-    flat = " / ".join(line.strip() for line in text.splitlines() if line.strip())
+    flat = " / ".join(line.strip() for line in str(text).splitlines() if line.strip())
     flat = flat if len(flat) <= limit else flat[:limit - 1] + "…"
-    return flat.replace("|", "\\|")
+    return escape(flat)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -120,7 +130,7 @@ def render_table(report: dict) -> str:
     metrics = report["metrics"]
     rows = []
     for entry in report["systems"].values():
-        cells = [entry["name"]]
+        cells = [escape(entry["name"])]
         for metric in metrics:
             f = entry["scores"][metric]["fmeasure"]
             interval = "" if f["low"] is None else f" [{_pct(f['low'])}, {_pct(f['high'])}]"
@@ -134,7 +144,7 @@ def _histogram_lines(histogram: dict) -> list[str]:
     peak = max((max(c) for c in histogram["counts"].values()), default=0) or 1
     lines = ["```"]
     for name, counts in histogram["counts"].items():
-        lines.append(name)
+        lines.append(str(name).replace("`", "'"))  # inside a code fence: no fence breaks
         for i, count in enumerate(counts):
             bar = "█" * round(BAR_WIDTH * count / peak)
             span = f"{edges[i]}-{edges[i + 1] - 1}" if i + 1 < len(edges) else f">= {edges[i]}"
@@ -158,13 +168,13 @@ def render_markdown(report: dict) -> str:
                 "no newline and were split into sentences by the regex splitter (pipeline/sentences.py).", ""]
     out += ["## F1 [confidence interval]", "", render_table(report), "", "## Precision / recall", ""]
     out += _table(["system"] + [f"{label} P / R" for label in labels],
-                  [[e["name"]] + [f"{_pct(e['scores'][m]['precision']['mean'])} / "
+                  [[escape(e["name"])] + [f"{_pct(e['scores'][m]['precision']['mean'])} / "
                                   f"{_pct(e['scores'][m]['recall']['mean'])}" for m in metrics]
                    for e in systems.values()])
     paired = report["paired_test"]
     if paired:
-        out += ["", f"## Paired bootstrap test: {paired['a']} vs {paired['b']}", "",
-                f"p-value of \"{paired['a']} is not better\" ({paired['samples']} resamples, seed "
+        out += ["", f"## Paired bootstrap test: {escape(paired['a'])} vs {escape(paired['b'])}", "",
+                f"p-value of \"{escape(paired['a'])} is not better\" ({paired['samples']} resamples, seed "
                 f"{paired['seed']}); F1 difference x100.", ""]
         out += _table(["metric", "Δ F1", "interval", "p-value", "A wins"],
                       [[LABELS[m], _pct(t["delta"]), f"[{_pct(t['low'])}, {_pct(t['high'])}]", f"{t['p_value']:.4f}",
@@ -172,20 +182,20 @@ def render_markdown(report: dict) -> str:
     texts = list(systems.values()) + [dict(report["reference"], name="reference")]
     out += ["", "## Lengths (tokens)", ""]
     out += _table(["text", "mean", "median", "min", "max"],
-                  [[e["name"], f"{e['length']['mean']:.1f}", f"{e['length']['median']:g}",
+                  [[escape(e["name"]), f"{e['length']['mean']:.1f}", f"{e['length']['median']:g}",
                     str(e["length"]["min"]), str(e["length"]["max"])] for e in texts])
     out += [""] + _histogram_lines(report["length_histogram"])
     orders = list(report["reference"]["repeated_ngrams"])
     if report["reference"]["novel_ngrams"] is not None:
         out += ["", "## Novel n-grams (% of a summary's n-grams not in its article)", ""]
         out += _table(["text"] + [f"{n}-grams" for n in orders],
-                      [[e["name"]] + [_pct(e["novel_ngrams"][n], 1) for n in orders] for e in texts])
+                      [[escape(e["name"])] + [_pct(e["novel_ngrams"][n], 1) for n in orders] for e in texts])
     out += ["", "## Repeated n-grams (% of a summary's n-grams that repeat one earlier in it)", ""]
     out += _table(["text"] + [f"{n}-grams" for n in orders],
-                  [[e["name"]] + [_pct(e["repeated_ngrams"][n], 1) for n in orders] for e in texts])
+                  [[escape(e["name"])] + [_pct(e["repeated_ngrams"][n], 1) for n in orders] for e in texts])
     for title, rows in (("Worst", report["worst"]), ("Best", report["best"])):
         out += ["", f"## {title} {len(rows)} documents by {LABELS[report['ranked_by']]} F1 "
-                    f"({systems['system']['name']})", ""]
+                    f"({escape(systems['system']['name'])})", ""]
         out += _table(["id"] + labels + ["prediction", "reference"],
                       [[_cell(r["id"], 40)] + [_pct(r[m]) for m in metrics] + [_cell(r["prediction"]),
                                                                              _cell(r["reference"])] for r in rows])

@@ -34,7 +34,10 @@ def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> Pi
             direct.direct_num_workers = cfg.direct_num_workers or os.cpu_count() or 1
         harness = options.view_as(WorkerOptions)
         if "--default_sdk_harness_log_level" not in given:
-            harness.default_sdk_harness_log_level = "WARNING"  # local workers' INFO lines drown the job's output
+            # Local workers would print INFO lines, and a failing bundle's traceback, among the job's own lines;
+            # a failure reaches the launching process anyway, which reports it in one line (the whole
+            # traceback with `sumflow --debug`). `-- --default_sdk_harness_log_level=INFO` shows them.
+            harness.default_sdk_harness_log_level = "CRITICAL"
     return options
 
 

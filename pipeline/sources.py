@@ -7,12 +7,14 @@ origin} for input that cannot become a record (malformed line, missing field, ba
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -22,9 +24,11 @@ from apache_beam.metrics import Metrics
 
 from configs.schema import SourceConfig
 from pipeline import builtin_corpus
+from pipeline.errors import InputError
 
 DROPPED = "dropped"
 RECORDS = "records"
+UNREADABLE = "unreadable_file"
 NAMESPACE = "sumflow"
 READ_BUNDLE_BYTES = 1 << 20  # byte ranges of input files that workers read in parallel
 
@@ -45,23 +49,92 @@ def content_id(*parts: str) -> str:
     return "sha1:" + hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
+def match_files(pattern: str, *, folders: bool, what: str) -> list[str]:
+    """The files a path or glob names. `folders`: a folder stands for every file below it (text folders);
+    otherwise a folder is an operator mistake. Raises InputError naming a pattern that matches nothing."""
+    local = "://" not in pattern
+    if local and os.path.isdir(pattern):
+        if not folders:
+            raise InputError(f"{what}: {pattern} is a folder; give files or a glob, e.g. "
+                             f"{os.path.join(pattern, '*.jsonl')}")
+        pattern = pattern.rstrip("/") + "/**"
+    try:
+        matched = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    except Exception as e:  # e.g. a filesystem with no client installed (gs:// without apache-beam[gcp])
+        raise InputError(f"{what}: cannot list {pattern!r} ({type(e).__name__}: {str(e)[:200]})") from None
+    if local:
+        matched = [m for m in matched if not os.path.isdir(m)]
+    if not matched:
+        raise InputError(f"{what}: no files match {pattern!r}")
+    return matched
+
+
 def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
-    """(path, split) for every input file matched; raises FileNotFoundError naming a pattern that matched nothing."""
+    """(path, split) for every input file matched; raises InputError naming a pattern that matched nothing."""
     patterns = [(p, "") for p in cfg.paths] + [(p, s) for s, p in sorted(cfg.split_paths.items())]
+    if not patterns:
+        raise InputError("source: no input given; pass -i FILE_OR_GLOB or set source.paths")
     out = []
     for pattern, split in patterns:
-        if cfg.format == "text_dir" and not any(ch in pattern for ch in "*?["):
-            pattern = pattern.rstrip("/") + "/**"
-        matched = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
-        if not matched:
-            raise FileNotFoundError(f"source: no files match {pattern!r}")
-        out.extend((path, split) for path in matched)
+        out.extend((path, split) for path in match_files(pattern, folders=cfg.format == "text_dir",
+                                                           what="source"))
     return out
 
 
-def parse_json_line(line: bytes, origin: str) -> tuple[object, dict | None]:
-    """(parsed JSON value, None), (None, dead letter) for bad UTF-8 or JSON, or (None, None) for a blank line
-    (layout, not a record)."""
+_DECOMPRESSORS = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+
+
+def open_input(path: str):
+    """A binary file object over `path`, decompressed by Python's own readers for .gz/.bz2/.xz.
+
+    Python's readers raise on a truncated or corrupt file (EOFError, OSError) where Beam's compressed reader
+    returns what it could read without an error (../shared/ENVIRONMENT.md, pitfall 15): read through
+    `reading(path)` to turn that into an InputError naming the file.
+    """
+    from apache_beam.io.filesystem import CompressionTypes
+
+    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    kind = next((k for ext, k in _DECOMPRESSORS.items() if path.endswith(ext)), None)
+    if kind is None:
+        return raw
+    if kind == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw)
+    if kind == "bz2":
+        import bz2
+
+        return bz2.BZ2File(raw)
+    import lzma
+
+    return lzma.LZMAFile(raw)
+
+
+@contextlib.contextmanager
+def reading(path: str):
+    """Open an input file; a read error anywhere in the block fails the job with the file named (exit 3).
+
+    Success means all of the input: a file that cannot be read to its end is never half-counted.
+    """
+    import zlib
+
+    try:
+        with open_input(path) as f:
+            yield f
+    except InputError:
+        raise
+    except (EOFError, OSError, zlib.error) as e:
+        raise InputError(f"{path} cannot be read to its end: {type(e).__name__}: {e} (truncated or corrupt "
+                         f"file?)") from None
+
+
+def parse_json_line(line: bytes | InputError, origin: str) -> tuple[object, dict | None]:
+    """(parsed JSON value, None), (None, dead letter) for bad UTF-8 or JSON or an unreadable file, or
+    (None, None) for a blank line (layout, not a record)."""
+    if isinstance(line, InputError):
+        return None, unreadable(origin, line)
+    if line.startswith(codecs.BOM_UTF8):  # a byte-order mark opens the first line of some exports
+        line = line[len(codecs.BOM_UTF8):]
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -99,10 +172,15 @@ class _ParsePairs(beam.DoFn):
                 yield pvalue.TaggedOutput(DROPPED, dead_letter(id=record_id, reason="missing_field",
                                                                detail=f"no {name!r}", origin=origin))
                 return
-        if isinstance(summary, list):  # several summary sentences
-            summary = "\n".join(str(s) for s in summary)
-        yield {"id": record_id, "article": str(article), "summary": str(summary), "split": split,
-               "origin": origin}
+        if isinstance(summary, list) and all(isinstance(s, str) for s in summary):  # several sentences
+            summary = "\n".join(summary)
+        for name, value in ((cfg.article_field, article), (cfg.summary_field, summary)):
+            if not isinstance(value, str):
+                yield pvalue.TaggedOutput(DROPPED, dead_letter(
+                    id=record_id, reason="wrong_type", origin=origin,
+                    detail=f"{name!r} is {type(value).__name__}, expected a string: {str(value)[:60]}"))
+                return
+        yield {"id": record_id, "article": article, "summary": summary, "split": split, "origin": origin}
 
     def process(self, element):
         origin, line = element  # from ReadLines
@@ -144,13 +222,30 @@ def read_lines_in_range(f, start: int, end: int) -> Iterator[bytes]:
         yield line.rstrip(b"\r\n")
 
 
-def _read_range(element: tuple[str, int, int]) -> Iterator[tuple[str, bytes]]:
-    from apache_beam.io.filesystem import CompressionTypes
-
+def _read_range(element: tuple[str, int, int]) -> Iterator[tuple[str, bytes | InputError]]:
+    """(path, line) for each line of the range; (path, the InputError) last if the file cannot be read to its
+    end: the parser dead-letters it as `unreadable_file` and the job fails after the pipeline (no worker
+    traceback, no retries of a bundle that can never succeed)."""
     path, start, end = element
-    with FileSystems.open(path, compression_type=CompressionTypes.AUTO) as f:
-        for line in read_lines_in_range(f, start, end):
-            yield path, line
+    try:
+        with reading(path) as f:
+            for line in read_lines_in_range(f, start, end):
+                yield path, line
+    except InputError as e:
+        yield path, e
+
+
+def unreadable(path: str, error: InputError) -> dict:
+    """The dead letter of a file that cannot be read to its end; `check_readable` fails the job on it."""
+    return dead_letter(id=path, reason=UNREADABLE, detail=str(error), origin=path)
+
+
+def check_readable(counts: dict, dead_letters: Iterable[dict] = ()) -> None:
+    """Raise InputError (exit 3) when a job's counts hold unreadable files: success means all of the input."""
+    if counts.get(f"dropped:{UNREADABLE}", 0):
+        detail = next((d["detail"] for d in dead_letters if d.get("reason") == UNREADABLE), "see dead_letter/")
+        raise InputError(f"{detail} ({counts[f'dropped:{UNREADABLE}']} unreadable input file(s); nothing was "
+                         f"marked complete)")
 
 
 class ReadLines(beam.PTransform):
@@ -180,8 +275,12 @@ class _ReadCsv(beam.DoFn):
         path = readable.metadata.path
         parse = _ParsePairs(self._cfg)
         delimiter = "\t" if self._cfg.format == "tsv" else ","
-        with readable.open() as f:
-            raw = f.read()
+        try:
+            with reading(path) as f:
+                raw = f.read()
+        except InputError as e:
+            yield pvalue.TaggedOutput(DROPPED, unreadable(path, e))
+            return
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -224,10 +323,14 @@ class _ReadTextFile(beam.DoFn):
     def process(self, readable: fileio.ReadableFile) -> Iterator:
         path = readable.metadata.path
         record_id = os.path.relpath(path, self._root_of.get(path, os.path.dirname(path)))
-        with readable.open() as f:
-            raw = f.read()
         try:
-            text = raw.decode("utf-8")
+            with reading(path) as f:
+                raw = f.read()
+        except InputError as e:
+            yield pvalue.TaggedOutput(DROPPED, unreadable(path, e))
+            return
+        try:
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             yield pvalue.TaggedOutput(DROPPED, dead_letter(id=record_id, reason="bad_encoding", detail=str(e),
                                                            origin=path))

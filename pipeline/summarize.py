@@ -28,10 +28,15 @@ from configs.load import config_yaml
 from configs.schema import Config, SummarizeConfig
 from pipeline import outputs, text
 from pipeline.documents import ReadDocuments, document_files
-from pipeline.sources import DROPPED, NAMESPACE, RECORDS, dead_letter
+from pipeline.errors import InputError, SumflowError
+from pipeline.sources import DROPPED, NAMESPACE, RECORDS, UNREADABLE, check_readable, dead_letter
 
 EXPORT_INFO = "sumflow_export.json"
-OUTPUT_NAMES = ["summaries", "dead_letter", "counts.json", "config.yaml"]
+OUTPUT_NAMES = ["summaries", "dead_letter", "counts.json", "config.yaml", outputs.SUCCESS_NAME]
+
+
+class AccountingError(SumflowError):
+    """Documents went missing: input != summarized + dropped."""
 
 
 def length_bucket(words: int) -> int:
@@ -171,14 +176,33 @@ def count_documents(cfg: SummarizeConfig) -> int:
         return len(document_files(cfg))
     if cfg.format != "jsonl":
         return 0
-    import gzip
+    from pipeline.sources import reading
 
     total = 0
     for path in document_files(cfg):
-        opener = gzip.open if path.endswith(".gz") else FileSystems.open
-        with opener(path) as f:
+        with reading(path) as f:
             total += sum(1 for line in f if line.strip())
     return total
+
+
+class DropDuplicateIds(beam.PTransform):
+    """documents -> {records: the first document of each id, dropped: the others as `duplicate_id`}.
+
+    The copy kept is the first by (file path, text): the same on every runner, whatever the bundle order.
+    """
+
+    def expand(self, docs):
+        def split(keyed):
+            doc_id, copies = keyed
+            copies = sorted(copies, key=lambda d: (d["origin"], d["text"]))
+            yield copies[0]
+            for copy in copies[1:]:
+                yield pvalue.TaggedOutput(DROPPED, dead_letter(
+                    id=doc_id, reason="duplicate_id", origin=copy["origin"],
+                    detail=f"id seen {len(copies)} times; the first copy ({copies[0]['origin']}) is summarized"))
+
+        return (docs | "ById" >> beam.Map(lambda d: (d["id"], d)) | "GroupById" >> beam.GroupByKey()
+                | "FirstOfEach" >> beam.FlatMap(split).with_outputs(DROPPED, main=RECORDS))
 
 
 class SummarizeDocuments(beam.PTransform):
@@ -203,12 +227,16 @@ class SummarizeDocuments(beam.PTransform):
 def build(p: beam.Pipeline, config: Config, staging: str, total: int) -> None:
     cfg = config.summarize
     docs = p | "Read" >> ReadDocuments(cfg)
-    cleaned = docs[RECORDS] | "Clean" >> beam.ParDo(_CleanDocument(config)).with_outputs(DROPPED, main=RECORDS)
+    unique = {RECORDS: docs[RECORDS], DROPPED: None}
+    if cfg.duplicate_ids == "drop":
+        unique = docs[RECORDS] | "DropDuplicateIds" >> DropDuplicateIds()
+    cleaned = unique[RECORDS] | "Clean" >> beam.ParDo(_CleanDocument(config)).with_outputs(DROPPED, main=RECORDS)
     summaries = cleaned[RECORDS] | "Summarize" >> SummarizeDocuments(cfg, total)
     (summaries[RECORDS] | "Json" >> beam.Map(lambda r: json.dumps(r, ensure_ascii=False, sort_keys=True))
      | "Write" >> beam.io.WriteToText(FileSystems.join(staging, "summaries", "summaries"),
                                       file_name_suffix=".jsonl"))
-    dropped = (docs[DROPPED], cleaned[DROPPED], summaries[DROPPED]) | "AllDropped" >> beam.Flatten()
+    dropped = tuple(d for d in (docs[DROPPED], unique[DROPPED], cleaned[DROPPED], summaries[DROPPED])
+                    if d is not None) | "AllDropped" >> beam.Flatten()
     (dropped | "DeadJson" >> beam.Map(lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
      | "WriteDead" >> beam.io.WriteToText(FileSystems.join(staging, "dead_letter", "dropped"),
                                           file_name_suffix=".jsonl"))
@@ -229,21 +257,25 @@ class SummarizeResult:
     seconds: float
 
 
-def run(config: Config, *, beam_args: Sequence[str] = (), make_pipeline: Callable[[], beam.Pipeline] | None = None,
+def run(config: Config, *, allow_nonempty: bool = False, beam_args: Sequence[str] = (),
+        make_pipeline: Callable[[], beam.Pipeline] | None = None,
         log: Callable[[str], None] = print) -> SummarizeResult:
     from pipeline.runner import make_pipeline as default_make_pipeline, pipeline_options
 
     start = time.time()
     cfg = config.summarize
     out = cfg.output_dir
-    if not FileSystems.exists(FileSystems.join(cfg.model_dir, EXPORT_INFO)):
-        raise FileNotFoundError(f"summarize.model_dir {cfg.model_dir!r} holds no exported model "
-                                f"(run `sumflow export` first)")
+    for required in (EXPORT_INFO, "saved_model.pb", outputs.SUCCESS_NAME):
+        if not FileSystems.exists(FileSystems.join(cfg.model_dir, required)):
+            raise InputError(f"summarize.model_dir {cfg.model_dir!r} holds no complete exported model (no "
+                             f"{required}); run `sumflow export` first or give --model-dir")
+    files = document_files(cfg)
+    outputs.claim(out, job="summarize", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty, inputs=files)
     total = count_documents(cfg)
     log(f"summarize: {total or 'an unknown number of'} documents from {len(cfg.inputs)} input pattern(s)")
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
-    with outputs.locked(out):
-        staging = outputs.new_staging(out)
+    with outputs.staged(out, job="summarize", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
+                        inputs=files) as staging:
         with FileSystems.create(FileSystems.join(staging, "config.yaml")) as f:
             f.write(config_yaml(config).encode("utf-8"))
         with make() as p:
@@ -251,10 +283,17 @@ def run(config: Config, *, beam_args: Sequence[str] = (), make_pipeline: Callabl
         with FileSystems.open(FileSystems.join(staging, "counts.json")) as f:
             counts = json.loads(f.read().decode("utf-8") or "{}")
         dropped = sum(v for k, v in counts.items() if k.startswith("dropped:"))
+        if counts.get(f"dropped:{UNREADABLE}"):  # success means all of the input
+            from pipeline.dedup import _read_jsonl
+
+            check_readable(counts, _read_jsonl(FileSystems.join(staging, "dead_letter", "dropped*.jsonl")))
+        if counts.get("input", 0) == 0:
+            raise InputError(f"summarize: the input holds no documents ({len(files)} file(s), all empty)")
         if counts.get("input", 0) != counts.get("summarized", 0) + dropped:
-            raise RuntimeError(f"summarize: {counts} - documents were lost")
-        outputs.commit(staging, out, OUTPUT_NAMES, json.dumps(counts, sort_keys=True))
+            raise AccountingError(f"summarize: {counts} - documents were lost")
+        outputs.commit(staging, out, job="summarize", marker=json.dumps(counts, sort_keys=True))
     seconds = time.time() - start
-    log(f"summarize: {counts.get('summarized', 0)} summaries, {dropped} dropped, {seconds:.1f}s "
-        f"({counts.get('summarized', 0) / max(seconds, 1e-9):.1f} docs/s) -> {out}/summaries")
+    log(f"summarize: {counts.get('summarized', 0)} summaries, {dropped} dropped "
+        f"{ {k.split(':', 1)[1]: v for k, v in sorted(counts.items()) if k.startswith('dropped:')} }, "
+        f"{seconds:.1f}s ({counts.get('summarized', 0) / max(seconds, 1e-9):.1f} docs/s) -> {out}/summaries")
     return SummarizeResult(out, counts, seconds)

@@ -10,6 +10,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from configs.schema import TokenizerConfig
+from pipeline.errors import InputError, UsageError
 from pipeline.tokenizer import train_sentencepiece
 
 
@@ -27,18 +28,26 @@ class _TrainSentencePiece(beam.DoFn):
 
     def process(self, sample: list[dict]):
         if not sample:
-            raise ValueError("the train split is empty after cleaning and deduplication: there is nothing to "
-                             "learn a vocabulary from (see the dead-letter counts)")
+            raise InputError("the train split holds no records after reading, cleaning and deduplication "
+                             "(an empty input, or every record dropped: check source.format, the field names "
+                             "and the clean.* limits); there is nothing to learn a vocabulary from")
         cfg = self._cfg
         with tempfile.TemporaryDirectory() as tmp:
             sentences = os.path.join(tmp, "sentences.txt")
             with open(sentences, "w", encoding="utf-8") as f:
                 for record in sorted(sample, key=lambda r: r["id"]):
                     f.write(record["article"] + "\n" + record["summary"] + "\n")
-            local = train_sentencepiece(sentences_path=sentences, model_prefix=os.path.join(tmp, "spm"),
-                                        vocab_size=cfg.vocab_size, model_type=cfg.model_type,
-                                        character_coverage=cfg.character_coverage,
-                                        byte_fallback=cfg.byte_fallback, seed=cfg.seed)
+            try:
+                local = train_sentencepiece(sentences_path=sentences, model_prefix=os.path.join(tmp, "spm"),
+                                            vocab_size=cfg.vocab_size, model_type=cfg.model_type,
+                                            character_coverage=cfg.character_coverage,
+                                            byte_fallback=cfg.byte_fallback, seed=cfg.seed)
+            except RuntimeError as e:  # SentencePiece's own check of the size against the data
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                reason = reason.rsplit("] ", 1)[-1]  # drop SentencePiece's source location and check
+                raise UsageError(f"tokenizer.vocab_size={cfg.vocab_size} does not fit the {len(sample)} training "
+                                 f"documents (SentencePiece: {reason[:200]}); set another tokenizer.vocab_size "
+                                 f"or give more data") from None
             with open(local, "rb") as src, FileSystems.create(self._model_path) as dst:
                 dst.write(src.read())
         yield self._model_path

@@ -111,7 +111,8 @@ def test_run_writes_the_report_files(tmp_path):
     config = load_config(overrides=[f"evaluate.predictions={path}", f"evaluate.output_dir={out}",
                                     "evaluate.bootstrap_samples=50", "evaluate.workers=1"])
     report = run(config=config)
-    assert sorted(os.listdir(out)) == ["config.yaml", "per_document.jsonl", "report.json", "report.md"]
+    assert sorted(os.listdir(out)) == [".sumflow-owned.json", ".sumflow.lock", "_SUCCESS", "config.yaml",
+                                       "per_document.jsonl", "report.json", "report.md"]
     assert json.loads((out / "report.json").read_text()) == report
     rows = [json.loads(line) for line in (out / "per_document.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["park", "storm", "library"]

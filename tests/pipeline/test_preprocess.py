@@ -101,7 +101,7 @@ def test_rerun_is_skipped_unless_forced_or_changed(tmp_path):
     assert preprocess.run(changed, make_pipeline=local_pipeline, log=lambda m: None).status == "written"
     # No staging folders are left behind; the marker holds the fingerprint of the last run.
     out = tmp_path / "out"
-    assert not [n for n in os.listdir(out) if n.startswith(".staging")]
+    assert not [n for n in os.listdir(out) if n.startswith(".sumflow-staging")]
     assert outputs.read_marker(str(out)) == manifest_lib.read_manifest(str(out)).fingerprint
 
 

@@ -82,3 +82,19 @@ def test_per_document_rows():
     assert rows[1] == {"id": "d2",
                        "system": {m: {"precision": 0.3, "recall": 0.6, "fmeasure": 0.6} for m in METRICS},
                        "lead-3": {m: {"precision": 0.1, "recall": 0.2, "fmeasure": 0.2} for m in METRICS}}
+
+
+def test_every_user_string_is_escaped_in_markdown():
+    results, _ = _report()
+    hostile = SystemResult(role="system", name="a|b <script>alert(1)</script>", texts=["<img src=x onerror=y> *b*"] * 6,
+                           scores=results[0].scores, low=None, high=None, stats=STATS)
+    report = build_report(ids=["<i>1</i>", "d|2", "d3", "d4", "d5", "d6"], metrics=METRICS, results=[hostile],
+                          references=[["`code` [link](http://x)"]] * 6, reference_stats=STATS,
+                          histogram={"edges": [0, 5], "counts": {"a|b ```": [2, 4]}}, paired=None,
+                          settings=_report()[1]["settings"])
+    page = render_markdown(report)
+    assert "<script>" not in page and "<img" not in page and "<i>" not in page
+    assert "| a\\|b &lt;script&gt;alert(1)&lt;/script&gt; | 45.00 | 45.00 |" in page
+    assert "| &lt;i&gt;1&lt;/i&gt; |" in page and "| d\\|2 |" in page
+    assert "\\`code\\` \\[link\\](http://x)" in page and "\\*b\\*" in page
+    assert "a|b '''" in page  # inside the histogram's code fence: no fence break

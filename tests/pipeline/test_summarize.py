@@ -53,14 +53,31 @@ def test_every_document_gets_a_summary_or_a_reason(tmp_path, export_dir):
     assert result.counts == {"input": 12, "summarized": 10, "dropped:malformed": 1, "dropped:missing_field": 1}
 
 
+def test_duplicate_ids_and_wrong_types_get_their_own_reasons(tmp_path, export_dir):
+    docs = [{"id": r["id"], "article": r["article"]} for r in pairs(5, seed=8)]
+    docs += [{"id": docs[0]["id"], "article": "Another text under the same id."},
+             {"id": "number", "article": 42}, {"id": "list", "article": ["a", "b"]}]
+    write_jsonl(tmp_path / "docs.jsonl", docs)
+    result = summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl"), make_pipeline=local_pipeline,
+                           log=lambda m: None)
+    assert result.counts == {"input": 8, "summarized": 5, "dropped:duplicate_id": 1, "dropped:wrong_type": 2}
+    assert sorted(r["id"] for r in _rows(result.output_dir)) == sorted(d["id"] for d in docs[:5])
+    dead = {d["id"]: d for d in _dead(result.output_dir)}
+    assert dead["number"]["detail"] == "'article' is int, expected a string"
+    assert dead[docs[0]["id"]]["reason"] == "duplicate_id"
+    kept = summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl", "summarize.duplicate_ids=keep"),
+                         make_pipeline=local_pipeline, log=lambda m: None)
+    assert kept.counts == {"input": 8, "summarized": 6, "dropped:wrong_type": 2}
+
+
 def test_rerun_after_a_crash_writes_complete_output_once(tmp_path, export_dir):
     write_jsonl(tmp_path / "docs.jsonl", [{"id": r["id"], "article": r["article"]} for r in pairs(6)])
     config = _config(tmp_path, export_dir, tmp_path / "docs.jsonl")
-    os.makedirs(tmp_path / "out" / ".staging-crashed" / "summaries")  # what a killed run leaves behind
+    os.makedirs(tmp_path / "out" / ".sumflow-staging-crashed" / "summaries")  # what a killed run leaves behind
     summarize.run(config, make_pipeline=local_pipeline, log=lambda m: None)
     summarize.run(config, make_pipeline=local_pipeline, log=lambda m: None)
     assert sorted(r["id"] for r in _rows(str(tmp_path / "out"))) == sorted(f"doc-{i:04d}" for i in range(6))
-    assert not [n for n in os.listdir(tmp_path / "out") if n.startswith(".staging")]
+    assert not [n for n in os.listdir(tmp_path / "out") if n.startswith(".sumflow-staging")]
 
 
 def test_long_documents_reject_and_chunk(tmp_path, export_dir):
