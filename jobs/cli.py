@@ -32,6 +32,9 @@ class _Jobs(click.Group):
         job = next((a for a in args if a in self.commands), "")
         try:
             code = super().main(args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as e:  # bare `sumflow`: the help, as click shows it
+            e.show()
+            sys.exit(e.exit_code)
         except click.UsageError as e:
             hint = f" (see 'sumflow {job} --help')" if job else " (see 'sumflow --help')"
             _fail(job, e.format_message().replace("\n", " ") + hint, 2)

@@ -11,12 +11,11 @@ import os
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.io import fileio
-from apache_beam.io.filesystems import FileSystems
 
 from configs.schema import SummarizeConfig
 from pipeline.errors import InputError
 from pipeline.sources import (DROPPED, RECORDS, ReadLines, content_id, dead_letter, match_files, parse_json_line,
-                              reading, unreadable)
+                              read_whole_file, reading, unreadable)
 
 
 def document_files(cfg: SummarizeConfig) -> list[str]:
@@ -65,11 +64,9 @@ class _ReadTextDocument(beam.DoFn):
     def process(self, readable: fileio.ReadableFile):
         path = readable.metadata.path
         doc_id = os.path.relpath(path, self._roots.get(path, os.path.dirname(path)))
-        try:
-            with reading(path) as f:
-                raw = f.read()
-        except InputError as e:
-            yield pvalue.TaggedOutput(DROPPED, unreadable(path, e))
+        raw, failed = read_whole_file(path)
+        if failed is not None:
+            yield pvalue.TaggedOutput(DROPPED, failed)
             return
         try:
             yield {"id": doc_id, "text": raw.decode("utf-8-sig"), "origin": path}

@@ -235,6 +235,15 @@ def _read_range(element: tuple[str, int, int]) -> Iterator[tuple[str, bytes | In
         yield path, e
 
 
+def read_whole_file(path: str) -> tuple[bytes | None, dict | None]:
+    """(the file's bytes, None), or (None, its `unreadable_file` dead letter)."""
+    try:
+        with reading(path) as f:
+            return f.read(), None
+    except InputError as e:
+        return None, unreadable(path, e)
+
+
 def unreadable(path: str, error: InputError) -> dict:
     """The dead letter of a file that cannot be read to its end; `check_readable` fails the job on it."""
     return dead_letter(id=path, reason=UNREADABLE, detail=str(error), origin=path)
@@ -275,11 +284,9 @@ class _ReadCsv(beam.DoFn):
         path = readable.metadata.path
         parse = _ParsePairs(self._cfg)
         delimiter = "\t" if self._cfg.format == "tsv" else ","
-        try:
-            with reading(path) as f:
-                raw = f.read()
-        except InputError as e:
-            yield pvalue.TaggedOutput(DROPPED, unreadable(path, e))
+        raw, failed = read_whole_file(path)
+        if failed is not None:
+            yield pvalue.TaggedOutput(DROPPED, failed)
             return
         try:
             text = raw.decode("utf-8-sig")
@@ -323,11 +330,9 @@ class _ReadTextFile(beam.DoFn):
     def process(self, readable: fileio.ReadableFile) -> Iterator:
         path = readable.metadata.path
         record_id = os.path.relpath(path, self._root_of.get(path, os.path.dirname(path)))
-        try:
-            with reading(path) as f:
-                raw = f.read()
-        except InputError as e:
-            yield pvalue.TaggedOutput(DROPPED, unreadable(path, e))
+        raw, failed = read_whole_file(path)
+        if failed is not None:
+            yield pvalue.TaggedOutput(DROPPED, failed)
             return
         try:
             text = raw.decode("utf-8-sig")

@@ -133,3 +133,17 @@ def test_a_bad_document_does_not_take_down_its_batch_mates():
     assert [g["id"] for g in good] == ["a", "c"] and good[0]["summary"] == "alpha"
     assert [(d["id"], d["reason"]) for d in dead] == [("bad", "summarize_failed")]
     assert "cannot summarize this" in dead[0]["detail"]
+
+
+def test_a_truncated_input_fails_before_anything_is_written(tmp_path, export_dir):
+    import gzip
+
+    from pipeline.errors import InputError
+
+    data = gzip.compress("".join(json.dumps({"id": r["id"], "article": r["article"]}) + "\n"
+                                 for r in pairs(200, seed=9)).encode())
+    (tmp_path / "docs.jsonl.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"docs.jsonl.gz cannot be read to its end: EOFError"):
+        summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl.gz"), make_pipeline=local_pipeline,
+                      log=lambda m: None)
+    assert not os.path.exists(tmp_path / "out" / "_SUCCESS")
