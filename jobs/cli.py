@@ -51,12 +51,12 @@ class _Jobs(click.Group):
 
 def _explain(error: Exception) -> tuple[str, int]:
     """(one line, exit code) for an exception that reached the CLI."""
-    from pipeline.errors import SumflowError, from_text
+    from pipeline.errors import SumflowError, from_text, without_stage
 
     if not isinstance(error, SumflowError):
         error = from_text(str(error)) or error  # ours, raised in a Beam worker and wrapped by the runner
     if isinstance(error, SumflowError):
-        return str(error), error.exit_code
+        return without_stage(str(error)), error.exit_code
     first = (str(error).strip().splitlines() or [""])[0][:300]
     return (f"failed: {type(error).__name__}: {first} (rerun with --debug, or {DEBUG_ENV}=1, for the "
             f"traceback)", 1)

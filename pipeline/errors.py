@@ -47,5 +47,9 @@ def from_text(text: str) -> SumflowError | None:
     if match is None:
         return None
     message = match.group(2).split("\\n")[0]  # a repr'd traceback keeps its newlines escaped
-    message = re.sub(r" \[while running '[^']*'\]", "", message).strip().rstrip("'\"")
-    return _BY_NAME[match.group(1)](message)
+    return _BY_NAME[match.group(1)](without_stage(message).rstrip("'\""))
+
+
+def without_stage(message: str) -> str:
+    """The message without the " [while running 'Stage']" that Beam appends to an error raised in a stage."""
+    return re.sub(r" \[while running '[^']*'\]", "", message).strip()
