@@ -51,3 +51,28 @@ def test_count_tokens_signature(export_dir):
 
     counts = tf.saved_model.load(export_dir).signatures["count_tokens"](texts=tf.constant(["a b c", ""]))
     assert counts["tokens"].numpy()[1] == 0 and counts["tokens"].numpy()[0] > 0
+
+
+def test_a_model_directory_with_another_vocabulary_is_refused(tmp_path):
+    from model.export import check_model_dir
+    from pipeline.errors import InputError
+    from pipeline.tokenizer import Tokenizer, train_sentencepiece
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (tmp_path / "s.txt").write_text("\n".join(p["article"] for p in pairs(30)))
+    vocab = train_sentencepiece(sentences_path=str(tmp_path / "s.txt"), model_prefix=str(tmp_path / "spm"),
+                                vocab_size=400)
+    os.replace(vocab, model_dir / "vocab.model")
+    for name in ("model.keras", "_COMPLETE"):
+        (model_dir / name).write_text("")
+    actual = Tokenizer.load(str(model_dir / "vocab.model")).vocab_sha256()
+    (model_dir / "train.json").write_text(json.dumps({"vocab_sha256": actual}))
+    assert check_model_dir(str(model_dir)) == {"vocab_sha256": actual}
+    (model_dir / "train.json").write_text(json.dumps({"vocab_sha256": "0" * 64}))
+    with pytest.raises(InputError, match=r"vocab.model \(\w{12}\) is not the vocabulary the model was trained "
+                                         r"with \(000000000000\); retrain"):
+        check_model_dir(str(model_dir))
+    os.remove(model_dir / "_COMPLETE")
+    with pytest.raises(InputError, match=r"holds no finished training run \(missing _COMPLETE\)"):
+        check_model_dir(str(model_dir))
