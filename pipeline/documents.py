@@ -14,8 +14,8 @@ from apache_beam.io import fileio
 
 from configs.schema import SummarizeConfig
 from pipeline.errors import InputError
-from pipeline.sources import (DROPPED, RECORDS, ReadLines, content_id, dead_letter, match_files, parse_json_line,
-                              read_whole_file, reading, unreadable)
+from pipeline.input_files import match_files, read_whole_file, reading
+from pipeline.sources import DROPPED, RECORDS, ReadLines, content_id, dead_letter, parse_json_line, unreadable
 
 
 def document_files(cfg: SummarizeConfig) -> list[str]:
@@ -66,7 +66,7 @@ class _ReadTextDocument(beam.DoFn):
         doc_id = os.path.relpath(path, self._roots.get(path, os.path.dirname(path)))
         raw, failed = read_whole_file(path)
         if failed is not None:
-            yield pvalue.TaggedOutput(DROPPED, failed)
+            yield pvalue.TaggedOutput(DROPPED, unreadable(path, failed))
             return
         try:
             yield {"id": doc_id, "text": raw.decode("utf-8-sig"), "origin": path}

@@ -8,7 +8,6 @@ origin} for input that cannot become a record (malformed line, missing field, ba
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import hashlib
 import io
@@ -25,6 +24,7 @@ from apache_beam.metrics import Metrics
 from configs.schema import SourceConfig
 from pipeline import builtin_corpus
 from pipeline.errors import InputError
+from pipeline.input_files import match_files, read_whole_file, reading
 
 DROPPED = "dropped"
 RECORDS = "records"
@@ -49,26 +49,6 @@ def content_id(*parts: str) -> str:
     return "sha1:" + hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
-def match_files(pattern: str, *, folders: bool, what: str) -> list[str]:
-    """The files a path or glob names. `folders`: a folder stands for every file below it (text folders);
-    otherwise a folder is an operator mistake. Raises InputError naming a pattern that matches nothing."""
-    local = "://" not in pattern
-    if local and os.path.isdir(pattern):
-        if not folders:
-            raise InputError(f"{what}: {pattern} is a folder; give files or a glob, e.g. "
-                             f"{os.path.join(pattern, '*.jsonl')}")
-        pattern = pattern.rstrip("/") + "/**"
-    try:
-        matched = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
-    except Exception as e:  # e.g. a filesystem with no client installed (gs:// without apache-beam[gcp])
-        raise InputError(f"{what}: cannot list {pattern!r} ({type(e).__name__}: {str(e)[:200]})") from None
-    if local:
-        matched = [m for m in matched if not os.path.isdir(m)]
-    if not matched:
-        raise InputError(f"{what}: no files match {pattern!r}")
-    return matched
-
-
 def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
     """(path, split) for every input file matched; raises InputError naming a pattern that matched nothing."""
     patterns = [(p, "") for p in cfg.paths] + [(p, s) for s, p in sorted(cfg.split_paths.items())]
@@ -79,53 +59,6 @@ def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
         out.extend((path, split) for path in match_files(pattern, folders=cfg.format == "text_dir",
                                                            what="source"))
     return out
-
-
-_DECOMPRESSORS = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
-
-
-def open_input(path: str):
-    """A binary file object over `path`, decompressed by Python's own readers for .gz/.bz2/.xz.
-
-    Python's readers raise on a truncated or corrupt file (EOFError, OSError) where Beam's compressed reader
-    returns what it could read without an error (../shared/ENVIRONMENT.md, pitfall 15): read through
-    `reading(path)` to turn that into an InputError naming the file.
-    """
-    from apache_beam.io.filesystem import CompressionTypes
-
-    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-    kind = next((k for ext, k in _DECOMPRESSORS.items() if path.endswith(ext)), None)
-    if kind is None:
-        return raw
-    if kind == "gzip":
-        import gzip
-
-        return gzip.GzipFile(fileobj=raw)
-    if kind == "bz2":
-        import bz2
-
-        return bz2.BZ2File(raw)
-    import lzma
-
-    return lzma.LZMAFile(raw)
-
-
-@contextlib.contextmanager
-def reading(path: str):
-    """Open an input file; a read error anywhere in the block fails the job with the file named (exit 3).
-
-    Success means all of the input: a file that cannot be read to its end is never half-counted.
-    """
-    import zlib
-
-    try:
-        with open_input(path) as f:
-            yield f
-    except InputError:
-        raise
-    except (EOFError, OSError, zlib.error) as e:
-        raise InputError(f"{path} cannot be read to its end: {type(e).__name__}: {e} (truncated or corrupt "
-                         f"file?)") from None
 
 
 def parse_json_line(line: bytes | InputError, origin: str) -> tuple[object, dict | None]:
@@ -235,15 +168,6 @@ def _read_range(element: tuple[str, int, int]) -> Iterator[tuple[str, bytes | In
         yield path, e
 
 
-def read_whole_file(path: str) -> tuple[bytes | None, dict | None]:
-    """(the file's bytes, None), or (None, its `unreadable_file` dead letter)."""
-    try:
-        with reading(path) as f:
-            return f.read(), None
-    except InputError as e:
-        return None, unreadable(path, e)
-
-
 def unreadable(path: str, error: InputError) -> dict:
     """The dead letter of a file that cannot be read to its end; `check_readable` fails the job on it."""
     return dead_letter(id=path, reason=UNREADABLE, detail=str(error), origin=path)
@@ -286,7 +210,7 @@ class _ReadCsv(beam.DoFn):
         delimiter = "\t" if self._cfg.format == "tsv" else ","
         raw, failed = read_whole_file(path)
         if failed is not None:
-            yield pvalue.TaggedOutput(DROPPED, failed)
+            yield pvalue.TaggedOutput(DROPPED, unreadable(path, failed))
             return
         try:
             text = raw.decode("utf-8-sig")
@@ -332,7 +256,7 @@ class _ReadTextFile(beam.DoFn):
         record_id = os.path.relpath(path, self._root_of.get(path, os.path.dirname(path)))
         raw, failed = read_whole_file(path)
         if failed is not None:
-            yield pvalue.TaggedOutput(DROPPED, failed)
+            yield pvalue.TaggedOutput(DROPPED, unreadable(path, failed))
             return
         try:
             text = raw.decode("utf-8-sig")

@@ -176,7 +176,7 @@ def count_documents(cfg: SummarizeConfig) -> int:
         return len(document_files(cfg))
     if cfg.format != "jsonl":
         return 0
-    from pipeline.sources import reading
+    from pipeline.input_files import reading
 
     total = 0
     for path in document_files(cfg):
