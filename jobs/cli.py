@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import click
 
@@ -21,8 +22,6 @@ class _Jobs(click.Group):
     75 locked, 1 anything else. The traceback only with --debug (or SUMFLOW_DEBUG=1)."""
 
     def main(self, args=None, **kwargs):
-        import sys
-
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args[:1] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
         if not debug:
@@ -63,8 +62,6 @@ def _explain(error: Exception) -> tuple[str, int]:
 
 
 def _fail(job: str, message: str, code: int) -> None:
-    import sys
-
     click.echo(f"sumflow {job}: {message}" if job else f"sumflow: {message}", err=True)
     sys.exit(code)
 

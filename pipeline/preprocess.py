@@ -32,7 +32,7 @@ from pipeline.clean import CleanPairs
 from pipeline.dedup import ApplyDuplicates, DuplicateIds, FindDuplicates, leakage_report
 from pipeline.manifest import MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, SplitInfo, VocabInfo
 from pipeline.records import SCHEMA_VERSION
-from pipeline.sources import DROPPED, RECORDS, UNREADABLE, ReadPairs, check_readable, input_files
+from pipeline.sources import DROPPED, RECORDS, ReadPairs, check_readable, input_files
 from pipeline.tfrecords import STATS, TokenizeAndSerialize, WriteSplits
 from pipeline.tokenizer import Tokenizer
 from pipeline.vocab import LearnVocabulary
@@ -230,8 +230,7 @@ def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, 
     n_input = counts.get("input", 0)
     dropped = {k.split(":", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("dropped:")}
     written = {split: lengths.get(split, {}).get("records", 0) for split in SPLITS}
-    if counts.get(f"dropped:{UNREADABLE}"):  # success means all of the input
-        check_readable(counts, _read_jsonl(FileSystems.join(staging, "dead_letter", "dropped*.jsonl")))
+    check_readable(counts, staging)  # success means all of the input
     if n_input == 0:
         raise InputError("the input holds no records (empty files, or only blank lines); check source.paths "
                          "and source.format")

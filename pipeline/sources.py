@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import os
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -173,12 +173,20 @@ def unreadable(path: str, error: InputError) -> dict:
     return dead_letter(id=path, reason=UNREADABLE, detail=str(error), origin=path)
 
 
-def check_readable(counts: dict, dead_letters: Iterable[dict] = ()) -> None:
-    """Raise InputError (exit 3) when a job's counts hold unreadable files: success means all of the input."""
-    if counts.get(f"dropped:{UNREADABLE}", 0):
-        detail = next((d["detail"] for d in dead_letters if d.get("reason") == UNREADABLE), "see dead_letter/")
-        raise InputError(f"{detail} ({counts[f'dropped:{UNREADABLE}']} unreadable input file(s); nothing was "
-                         f"marked complete)")
+def check_readable(counts: dict, output_dir: str) -> None:
+    """Raise InputError (exit 3), naming the first unreadable file, when a job's counts ({"dropped:REASON": n})
+    hold any: success means all of the input. Reads `output_dir`'s dead letters only then."""
+    n = counts.get(f"dropped:{UNREADABLE}", 0)
+    if not n:
+        return
+    suffix = f"({n} unreadable input file(s); nothing was marked complete)"
+    for match in FileSystems.match([FileSystems.join(output_dir, "dead_letter", "*.jsonl")])[0].metadata_list:
+        with FileSystems.open(match.path) as f:
+            for line in f.read().decode("utf-8").splitlines():
+                letter = json.loads(line)
+                if letter.get("reason") == UNREADABLE:
+                    raise InputError(f"{letter['detail']} {suffix}")
+    raise InputError(f"input files could not be read to their end {suffix}")
 
 
 class ReadLines(beam.PTransform):

@@ -29,7 +29,7 @@ from configs.schema import Config, SummarizeConfig
 from pipeline import outputs, text
 from pipeline.documents import ReadDocuments, document_files
 from pipeline.errors import InputError, SumflowError
-from pipeline.sources import DROPPED, NAMESPACE, RECORDS, UNREADABLE, check_readable, dead_letter
+from pipeline.sources import DROPPED, NAMESPACE, RECORDS, check_readable, dead_letter
 
 EXPORT_INFO = "sumflow_export.json"
 OUTPUT_NAMES = ["summaries", "dead_letter", "counts.json", "config.yaml", outputs.SUCCESS_NAME]
@@ -283,10 +283,7 @@ def run(config: Config, *, allow_nonempty: bool = False, beam_args: Sequence[str
         with FileSystems.open(FileSystems.join(staging, "counts.json")) as f:
             counts = json.loads(f.read().decode("utf-8") or "{}")
         dropped = sum(v for k, v in counts.items() if k.startswith("dropped:"))
-        if counts.get(f"dropped:{UNREADABLE}"):  # success means all of the input
-            from pipeline.dedup import _read_jsonl
-
-            check_readable(counts, _read_jsonl(FileSystems.join(staging, "dead_letter", "dropped*.jsonl")))
+        check_readable(counts, staging)  # success means all of the input
         if counts.get("input", 0) == 0:
             raise InputError(f"summarize: the input holds no documents ({len(files)} file(s), all empty)")
         if counts.get("input", 0) != counts.get("summarized", 0) + dropped:
