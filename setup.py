@@ -24,13 +24,15 @@ INSTALL_REQUIRES = [
     "numpy>=1.26",
 ]
 
+# The repository's top-level folders, installed under their own names (README "Layout": why no namespace).
+PACKAGES = ["workspace", "configs", "contract", "pipeline", "model", "evaluation", "jobs"]
+
 setuptools.setup(
     name="sumflow",
     version="0.1.0",
     description="Text-summarization pipeline: Beam preprocessing, Keras seq2seq training, batch summaries, ROUGE.",
     python_requires=">=3.10",
-    packages=setuptools.find_packages(include=["pipeline", "pipeline.*", "model", "model.*", "jobs",
-                                               "jobs.*", "configs", "configs.*"]),
+    packages=setuptools.find_packages(include=[name + suffix for name in PACKAGES for suffix in ("", ".*")]),
     package_data={"configs": ["*.yaml"]},
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,

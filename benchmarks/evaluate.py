@@ -3,8 +3,8 @@
 Prints documents/s of
   plain     rouge-score as most code calls it: one `RougeScorer(metrics, use_stemmer=True)`, `score()` per
             document in a loop, one process;
-  scorer    `pipeline.rouge.score_documents` (memoised stemmer, a process per core, chunks of documents);
-  run       the whole `pipeline.evaluate.run(...)`: reading the JSONL, scoring, bootstrap intervals, text
+  scorer    `evaluation.rouge.score_documents` (memoised stemmer, a process per core, chunks of documents);
+  run       the whole `evaluation.evaluate.run(...)`: reading the JSONL, scoring, bootstrap intervals, text
             statistics and writing the report (so more work than the other two);
 and the ratios scorer / plain (target >= 1.7x on 2 cores) and run / plain. The variants take turns (plain,
 scorer, run, plain, ...) and the medians are reported: the machine is noisy, so compare the ratios. Every
@@ -62,9 +62,9 @@ def measure_scoring(*, documents: int = 2000, seed: int = 0, repeats: int = 3, w
 
     from configs.load import load_config
     from configs.schema import EvaluateConfig
-    from pipeline.evaluate import run
-    from pipeline.parallel import available_cores
-    from pipeline.rouge import score_documents
+    from evaluation.evaluate import run
+    from evaluation.parallel import available_cores
+    from evaluation.rouge import score_documents
 
     metrics = list(EvaluateConfig().metrics)
     source, rows = load_documents(documents, seed)

@@ -55,9 +55,10 @@ def _loop(args) -> int:
     path, start, stop, model_path, out = args
     from configs.schema import CleanConfig
     from pipeline.clean import clean_record
-    from pipeline.split import assign_split
-    from pipeline.tfrecords import tokenize_batch, write_records
-    from pipeline.tokenizer import Tokenizer
+    from contract.split import assign_split
+    from contract.tfrecord import write_records
+    from pipeline.tfrecords import tokenize_batch
+    from contract.tokenizer import Tokenizer
     from configs.schema import SplitConfig
 
     tokenizer, clean, split = Tokenizer.load(model_path), CleanConfig(), SplitConfig()
@@ -157,7 +158,7 @@ def _remove_outputs(tmp: str) -> None:
 
 
 def learn_vocab(path: str, tmp: str) -> str:
-    from pipeline.tokenizer import train_sentencepiece
+    from contract.tokenizer import train_sentencepiece
 
     sample = os.path.join(tmp, "sample.txt")
     with open(path) as f, open(sample, "w") as out:

@@ -26,7 +26,7 @@ medians over the repetitions are reported; the machine is noisy, so compare the 
 Before decoding (and before TensorFlow is imported, so the ROUGE worker processes fork from a process
 without TF threads) it measures documents/s of ROUGE scoring, `sumflow evaluate`'s scorer against a plain
 rouge-score loop, by calling the measurement function of benchmarks/evaluate.py where that file exists
-and pipeline/rouge.py provides the parallel `score_documents`; otherwise it prints why it skipped it.
+and evaluation/rouge.py provides the parallel `score_documents`; otherwise it prints why it skipped it.
 
     python benchmarks/summarize.py                       # batch 32, max_length 100, beam 4, vocab 20k, source 400
     python benchmarks/summarize.py --small --batch 4 --max-length 10 --repeats 2        # a smoke run
@@ -51,7 +51,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from configs.schema import DecodeConfig, ModelConfig  # noqa: E402  (plain dataclasses: no keras, no TF)
-from pipeline.records import BOS_ID, EOS_ID, PAD_ID  # noqa: E402
+from contract.records import BOS_ID, EOS_ID, PAD_ID  # noqa: E402
 
 NEG_INF = -1e9  # the ban of model/decode.py, added to a log-probability
 ROUGE_FUNCTIONS = ("measure_scoring", "measure_rouge", "measure_scorers", "compare_scorers", "measure")
@@ -252,13 +252,13 @@ def rouge_lines(*, documents: int | None, seed: int) -> list[str]:
         return [f"{skip} benchmarks/evaluate.py does not exist (yet); it is to hold the measurement of "
                 "`sumflow evaluate`'s scorer vs a plain rouge-score loop."]
     try:
-        rouge = importlib.import_module("pipeline.rouge")
+        rouge = importlib.import_module("evaluation.rouge")
         module = importlib.import_module("benchmarks.evaluate")
     except Exception as error:  # another engineer's work in progress: report it, keep the decoding numbers
-        return [f"{skip} importing pipeline/rouge.py or benchmarks/evaluate.py failed: "
+        return [f"{skip} importing evaluation/rouge.py or benchmarks/evaluate.py failed: "
                 f"{type(error).__name__}: {error}"]
     if not callable(getattr(rouge, "score_documents", None)):
-        return [f"{skip} pipeline/rouge.py has no parallel `score_documents`."]
+        return [f"{skip} evaluation/rouge.py has no parallel `score_documents`."]
     function = next((getattr(module, name) for name in ROUGE_FUNCTIONS if callable(getattr(module, name, None))),
                     None)
     if function is None:

@@ -47,7 +47,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from configs.schema import ModelConfig, TrainConfig  # noqa: E402  (plain dataclasses: no keras, no TF)
-from pipeline.records import BOS_ID, EOS_ID, PAD_ID  # noqa: E402  (TF only inside functions not used here)
+from contract.records import BOS_ID, EOS_ID, PAD_ID  # noqa: E402  (TF only inside functions not used here)
 
 MODELS = ("sumflow", "reference", "floor")
 DISTINCT_BATCHES = 4  # cycled; the same sequence for both models

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from pipeline.errors import UsageError
+from workspace.errors import UsageError
 
 SPLITS = ("train", "validation", "test")
 

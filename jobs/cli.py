@@ -50,7 +50,7 @@ class _Jobs(click.Group):
 
 def _explain(error: Exception) -> tuple[str, int]:
     """(one line, exit code) for an exception that reached the CLI."""
-    from pipeline.errors import SumflowError, from_text, without_stage
+    from workspace.errors import SumflowError, from_text, without_stage
 
     if not isinstance(error, SumflowError):
         error = from_text(str(error)) or error  # ours, raised in a Beam worker and wrapped by the runner

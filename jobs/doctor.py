@@ -4,8 +4,28 @@ from __future__ import annotations
 
 import click
 
+OUR_PACKAGES = ("workspace", "configs", "contract", "pipeline", "model", "evaluation", "jobs")  # setup.py's
 PACKAGES = ("sumflow", "tensorflow", "tensorflow-text", "keras", "apache-beam", "tensorflow-datasets",
             "rouge-score", "click", "sentencepiece", "datasketch", "google-crc32c", "numpy", "protobuf")
+
+
+def foreign_packages() -> dict[str, str]:
+    """{name: where it is imported from} for each of sumflow's top-level package names that resolves to
+    something other than the folder beside this `jobs` package (another installed package of that name)."""
+    import importlib.util
+    import os
+
+    home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = {}
+    for name in OUR_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            out[name] = "not installed (reinstall sumflow)"
+            continue
+        origin = os.path.abspath(spec.origin) if spec.origin else None
+        if origin is None or os.path.dirname(os.path.dirname(origin)) != home:
+            out[name] = origin or "a namespace package (no __init__.py)"
+    return out
 
 
 @click.command("doctor")
@@ -22,6 +42,13 @@ def command():
             click.echo(f"  {name:20s} {version(name)}")
         except PackageNotFoundError:
             click.echo(f"  {name:20s} NOT INSTALLED")
+    foreign = foreign_packages()
+    if foreign:
+        for name, origin in foreign.items():
+            click.echo(f"  PACKAGE NAME CLASH: `{name}` is imported from {origin}, not sumflow's; uninstall that "
+                       f"package or install sumflow in its own virtual environment")
+    else:
+        click.echo(f"  packages {', '.join(OUR_PACKAGES)}: sumflow's own")
     click.echo("beam runners:")
     runners = {"DirectRunner (local FnApiRunner, multi-process)": "apache_beam.runners.portability.fn_api_runner",
                "DataflowRunner": "apache_beam.runners.dataflow.dataflow_runner",

@@ -43,7 +43,7 @@ def command(configs, overrides, oracle, allow_nonempty, **options):
     # Each option is the evaluate.* key of its name, taken literally; the defaults stay the schema's.
     options["oracle"] = True if oracle else None
     config = load(configs, overrides, {f"evaluate.{key}": value for key, value in options.items()})
-    from pipeline import evaluate, report
+    from evaluation import evaluate, report
 
     result = evaluate.run(config=config, allow_nonempty=allow_nonempty)
     click.echo(report.render_table(result))

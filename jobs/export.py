@@ -28,5 +28,5 @@ def command(configs, overrides, model_dir, export_dir, allow_nonempty):
     info = export(model_dir=config.train.model_dir, export_dir=config.summarize.model_dir,
                   decode_cfg=config.decode, max_source_tokens=config.model.max_source_tokens,
                   allow_nonempty=allow_nonempty)
-    click.echo(f"export: {config.summarize.model_dir} (weights {info['fingerprint']}, "
+    click.echo(f"export: {config.summarize.model_dir} (weights {info.fingerprint}, "
                f"{config.decode.method} decoding)", err=True)

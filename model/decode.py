@@ -15,7 +15,7 @@ from __future__ import annotations
 from keras import ops
 
 from configs.schema import DecodeConfig
-from pipeline.records import BOS_ID, EOS_ID, PAD_ID
+from contract.records import BOS_ID, EOS_ID, PAD_ID
 
 NEG_INF = -1e9
 

@@ -27,7 +27,7 @@ from keras import ops
 from model.losses import target_log_softmax
 from model.rnn_state import check_cell, merge_state, rnn_layer, split_state, state_size
 from model.serialization import deserialize_layer, serialize_layer
-from pipeline.records import PAD_ID
+from contract.records import PAD_ID
 
 
 @keras.saving.register_keras_serializable(package="sumflow")

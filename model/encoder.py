@@ -7,7 +7,7 @@ from keras import ops
 
 from model.rnn_state import check_cell, merge_state, rnn_layer, state_size
 from model.serialization import deserialize_layer, serialize_layer
-from pipeline.records import PAD_ID
+from contract.records import PAD_ID
 
 
 @keras.saving.register_keras_serializable(package="sumflow")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from configs.schema import ModelConfig, TrainConfig
-from pipeline.manifest import Manifest, ManifestError, read_manifest, split_paths
-from pipeline.records import BOS_ID, EOS_ID, feature_spec
+from contract.manifest import Manifest, ManifestError, read_manifest, split_paths
+from contract.records import BOS_ID, EOS_ID, feature_spec
 
 AUTOTUNE = tf.data.AUTOTUNE
 

@@ -1,4 +1,5 @@
-"""Training losses over final log-probabilities: masked NLL (with label smoothing) and the coverage loss.
+"""Training losses over final log-probabilities: masked NLL (with label smoothing), its fast form over the
+targets' log-probabilities alone (`TargetScorer`'s output), and the coverage loss.
 
 Both average over the non-pad target positions of the batch (targets with id 0 are pad), so a batch's loss
 does not depend on how much padding it carries.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from pipeline.records import PAD_ID
+from contract.records import PAD_ID
 
 
 def _masked_mean(values, mask):
@@ -35,24 +36,28 @@ def masked_nll(targets, log_probs, *, label_smoothing: float = 0.0):
 
     Args:
         targets: (batch, tgt) int, the reference tokens y_1, ..., y_n, EOS, then pad (0).
-        log_probs: (batch, tgt, vocab) final log-probabilities (what the model returns), or (batch, tgt) the
-            targets' log-probabilities already gathered (the model's output when given summary_out).
+        log_probs: (batch, tgt, vocab) final log-probabilities (what the Seq2Seq returns).
         label_smoothing: eps; each token's loss is (1 - eps) * -log P(y) + eps * mean_w(-log P(w)).
     Returns a scalar float32.
     """
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"masked_nll: label_smoothing must be in [0, 1) (got {label_smoothing}).")
+    if len(log_probs.shape) != 3:
+        raise ValueError(f"masked_nll: log_probs must be (batch, tgt, vocab) (got shape {log_probs.shape}); "
+                         "the targets' log-probabilities alone go to target_nll.")
     log_probs = ops.cast(log_probs, "float32")
     targets = ops.cast(targets, "int32")
-    if len(log_probs.shape) == 2:  # already the targets' log-probabilities (the model's training fast path)
-        if label_smoothing > 0.0:
-            raise ValueError("masked_nll: label smoothing needs the whole distribution (batch, tgt, vocab), "
-                             "not the targets' log-probabilities; do not pass summary_out to the model.")
-        return _masked_mean(-log_probs, ops.not_equal(targets, PAD_ID))
     token_loss = -take_targets(log_probs, targets)  # (batch, tgt)
     if label_smoothing > 0.0:
         token_loss = (1.0 - label_smoothing) * token_loss - label_smoothing * ops.mean(log_probs, axis=-1)
     return _masked_mean(token_loss, ops.not_equal(targets, PAD_ID))
+
+
+def target_nll(targets, target_log_probs):
+    """`masked_nll` without label smoothing, from the targets' log-probabilities (batch, tgt) alone."""
+    if len(target_log_probs.shape) != 2:
+        raise ValueError(f"target_nll: target_log_probs must be (batch, tgt) (got shape {target_log_probs.shape}).")
+    return _masked_mean(-ops.cast(target_log_probs, "float32"), ops.not_equal(ops.cast(targets, "int32"), PAD_ID))
 
 
 def coverage_loss(attention, coverage, mask):
@@ -91,3 +96,14 @@ class MaskedNLL(keras.losses.Loss):
         config = super().get_config()
         config.update({"label_smoothing": self.label_smoothing})
         return config
+
+
+@keras.saving.register_keras_serializable(package="sumflow")
+class TargetNLL(keras.losses.Loss):
+    """`target_nll` as a Keras loss: y_true (batch, tgt) ids, y_pred `TargetScorer`'s (batch, tgt) log P(y)."""
+
+    def __init__(self, *, name: str = "target_nll", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        return target_nll(y_true, y_pred)

@@ -14,11 +14,9 @@ How to train it (no custom train_step needed):
 pointer-generator mix when model.pointer_generator, log_softmax of the vocabulary logits otherwise.
 `MaskedNLL` averages -log P(y) over the non-pad targets.
 
-Training fast path: with the targets also among the inputs (inputs["summary_out"], as `sumflow train` feeds
-them when there is no label smoothing), `model(inputs)` returns only log P(y_t) (batch, tgt): the same
-numbers as gathering the full output at the targets, without the (batch, tgt, vocab) mix and its gradient
-(the pointer's copy term becomes a (batch, tgt, src) match). `MaskedNLL` takes either output. When model.coverage is on and
-coverage_loss_weight > 0, call() also adds `coverage_loss_weight * coverage_loss(...)` (averaged over non-pad
+Training fast path: `TargetScorer(model)` (model/target_scorer.py), fed the targets among its inputs,
+returns only log P(y_t) (batch, tgt) for `TargetNLL`. When model.coverage is on and
+coverage_loss_weight > 0, call() (and the scorer's) also adds `coverage_loss_weight * coverage_loss(...)` (averaged over non-pad
 target positions, mask = summary_in != 0) with `self.add_loss`, so Keras's fit/evaluate add it to the loss
 they report and minimise. With coverage off no coverage loss is added, whatever the weight.
 
@@ -54,10 +52,10 @@ from model.decoder import AttentionDecoder
 from model.encoder import Encoder
 from model.losses import coverage_loss
 from model.pointer import PointerGenerator
-from pipeline.records import PAD_ID
+from contract.records import PAD_ID
 
 INPUT_KEYS = ("article_ids", "summary_in")
-TARGETS_KEY = "summary_out"  # optional input: score these targets only (training), see the module docstring
+TARGETS_KEY = "summary_out"  # TargetScorer's extra input: score these targets only (training fast path)
 
 
 @keras.saving.register_keras_serializable(package="sumflow")
@@ -95,21 +93,28 @@ class Seq2Seq(keras.Model):
             self.decoder.build(summary_shape, (article_shape[0], article_shape[1], self.encoder.output_dim))
 
     def call(self, inputs, training=None):
+        """-> log-probabilities (batch, tgt, vocab), whatever else `inputs` holds."""
         outputs = self.forward(inputs, training=training)
-        if self.decoder.coverage and self.coverage_loss_weight > 0:
-            mask = ops.not_equal(inputs["summary_in"], PAD_ID)  # (batch, tgt)
-            self.add_loss(self.coverage_loss_weight * coverage_loss(outputs["attention"], outputs["coverage"], mask))
-        return outputs["target_log_probs"] if TARGETS_KEY in inputs else outputs["log_probs"]
+        self.add_coverage_loss(inputs, outputs)
+        return outputs["log_probs"]
 
-    def forward(self, inputs, *, training=None) -> dict:
-        """{"log_probs", "attention", "coverage"} for the whole target (see `AttentionDecoder.call`)."""
+    def add_coverage_loss(self, inputs, outputs) -> None:
+        """`add_loss` the weighted coverage loss of `forward`'s outputs, when coverage and its weight are on."""
+        if not (self.decoder.coverage and self.coverage_loss_weight > 0):
+            return
+        mask = ops.not_equal(inputs["summary_in"], PAD_ID)  # (batch, tgt)
+        self.add_loss(self.coverage_loss_weight * coverage_loss(outputs["attention"], outputs["coverage"], mask))
+
+    def forward(self, inputs, *, targets=None, training=None) -> dict:
+        """{"log_probs", "attention", "coverage"} for the whole target (see `AttentionDecoder.call`); given
+        `targets` (batch, tgt), "target_log_probs" (batch, tgt) instead of "log_probs"."""
         missing = [key for key in INPUT_KEYS if key not in inputs]
         if missing:
             raise ValueError(f"Seq2Seq inputs need keys {INPUT_KEYS}; missing {missing} (got {sorted(inputs)}).")
         memory = self.encode(inputs["article_ids"], training=training)
         return self.decoder(inputs["summary_in"], initial_state=memory["state"],
                             encoder_outputs=memory["encoder_outputs"], source_ids=memory["source_ids"],
-                            keys=memory["keys"], targets=inputs.get(TARGETS_KEY), training=training)
+                            keys=memory["keys"], targets=targets, training=training)
 
     def encode(self, article_ids, *, training=False) -> dict:
         """Everything the decoding steps need, batch-major.

@@ -1,18 +1,11 @@
 """Training: strategy, optimiser, callbacks and `fit`, for `sumflow train`.
 
-Model directory layout:
-  model.keras               the best model (lowest validation loss), written at the end of training
-  best.weights.h5           best weights so far (ModelCheckpoint on val_loss)
-  backup/                   resume state (weights + optimizer + epoch), removed when training completes
-  history.csv               every epoch's figures (appended across restarts)
-  logs/                     TensorBoard
-  vocab.model, train.json   the vocabulary and what the model was trained on (data manifest, vocab hash)
-  config.yaml               the resolved config
-A run killed at any point resumes from its last backup when started again with the same model_dir.
+The model directory's layout is contract/model_dir.py's. A run killed at any point resumes from its last backup when started again with the same model_dir.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -29,17 +22,13 @@ import tensorflow as tf
 from configs.load import config_yaml
 from configs.schema import Config, TrainConfig
 from model.input import load_manifest, make_dataset
-from model.losses import MaskedNLL
+from contract import model_dir as layout
+from contract.manifest import Manifest, vocab_path
+from model.losses import MaskedNLL, TargetNLL
 from model.seq2seq import build_seq2seq
-from pipeline import outputs
-from pipeline.manifest import vocab_path
+from model.target_scorer import TargetScorer
+from workspace import outputs
 
-TRAIN_INFO = "train.json"
-COMPLETE = "_COMPLETE"  # written last; holds the fingerprint of data + model/train config
-# Everything training writes in a model directory (a folder as `name/`): recorded as sumflow's before it is
-# written, so a rerun replaces only these and never a user's file (pipeline/outputs.py).
-MODEL_DIR_FILES = ("model.keras", "best.weights.h5", "backup/", "history.csv", "logs/", "vocab.model",
-                   TRAIN_INFO, "config.yaml", COMPLETE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,16 +127,17 @@ def train(config: Config, *, force: bool = False, allow_nonempty: bool = False, 
     """Train (or resume training) the model of `config` on `config.train.data_dir`.
 
     A model_dir whose training already completed for the same data and config is left as it is (status
-    message, quick return) unless `force`; an interrupted one resumes from its backup. The model directory
-    is locked while training (a second run on it gets LockedError, exit 75), and training writes only the
-    files of MODEL_DIR_FILES there (a directory holding other files needs `allow_nonempty`).
+    message, quick return) unless `force`; an interrupted run of the same config resumes from its backup. The
+    model directory is locked while training (a second run on it gets LockedError, exit 75), and training
+    writes only the files of contract/model_dir.py there (a directory holding others needs `allow_nonempty`).
+    Global state (the Keras dtype policy, TF op determinism) is as it was when this returns.
     """
     model_dir = config.train.model_dir
-    names = [name.rstrip("/") for name in MODEL_DIR_FILES]
+    names = [name.rstrip("/") for name in layout.FILES]
     outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
     with outputs.locked(model_dir):
         outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
-        outputs.record(model_dir, job="train", files=MODEL_DIR_FILES)
+        outputs.record(model_dir, job="train", files=layout.FILES)
         return _train_locked(config, force=force, callbacks=callbacks, verbose=verbose, log=log)
 
 
@@ -155,105 +145,191 @@ def _train_locked(config: Config, *, force: bool, callbacks: list | None, verbos
                   log: Callable[[str], None]) -> TrainResult:
     start = time.time()
     cfg = config.train
-    model_dir = cfg.model_dir
-    info_path = os.path.join(model_dir, TRAIN_INFO)
-    complete_path = os.path.join(model_dir, COMPLETE)
-    expected_vocab = None
-    if os.path.exists(info_path):  # resuming: the data must use the same vocabulary
-        with open(info_path) as f:
-            expected_vocab = json.load(f)["vocab_sha256"]
-    manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=None if force else expected_vocab)
+    manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=None if force else _trained_vocab(cfg.model_dir))
     fingerprint = _run_fingerprint(config, manifest.fingerprint)
-    history_path = os.path.join(model_dir, "history.csv")
-    if os.path.exists(complete_path):
-        with open(complete_path) as f:
-            done = f.read().strip() == fingerprint
-        if done and not force:
-            history = _read_history(history_path)
-            monitor = "val_loss" if any("val_loss" in h for h in history) else "loss"
-            log(f"train: {model_dir} already holds a model trained on these data with this config; nothing "
-                f"to do. Use --force to train again.")
-            return TrainResult(os.path.join(model_dir, "model.keras"), len(history),
-                               min((h.get(monitor, math.inf) for h in history), default=math.inf), history, 0.0)
-        os.remove(complete_path)
-        for stale in (history_path, os.path.join(model_dir, "best.weights.h5")):  # a new run starts afresh
-            if os.path.exists(stale):
-                os.remove(stale)
+    done = _completed_run(cfg.model_dir, fingerprint, force=force)
+    if done is not None:
+        log(f"train: {cfg.model_dir} already holds a model trained on these data with this config; nothing to do. "
+            f"Use --force to train again.")
+        return done
+    _start_model_dir(config, manifest, fingerprint, log=log)
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    with _precision(cfg, gpu), _determinism(cfg):
+        strategy = choose_strategy(cfg)
+        fast = cfg.label_smoothing == 0.0  # the loss needs only log P(target): score the targets alone
+        train_data, val_data = _datasets(config, manifest, targets_in_inputs=fast)
+        steps_per_epoch = cfg.steps_per_epoch or max(1, math.ceil(manifest.splits["train"].num_records
+                                                                  / cfg.batch_size))
+        jit = cfg.jit_compile == "on" or (cfg.jit_compile == "auto" and gpu)  # XLA was slower on CPU
+        with strategy.scope():
+            model, fitted = _compiled_model(config, manifest, train_data, steps_per_epoch=steps_per_epoch,
+                                            fast=fast, jit=jit)
+        monitor = "val_loss" if val_data is not None else "loss"
+        log(f"train: {manifest.splits['train'].num_records} train records, {steps_per_epoch} steps/epoch, "
+            f"{cfg.epochs} epochs, strategy {type(strategy).__name__}, jit {jit}, vocab {manifest.vocab.size}")
+        _fit(fitted, train_data, val_data, cfg, steps_per_epoch=steps_per_epoch, verbose=verbose,
+             callbacks=_callbacks(config, manifest, val_data, monitor=monitor, steps_per_epoch=steps_per_epoch)
+             + list(callbacks or []))
+        return _save_best(model, fitted, cfg.model_dir, fingerprint, monitor=monitor, start=start, log=log)
+
+
+def _trained_vocab(model_dir: str) -> str | None:
+    """The vocabulary hash an earlier run in `model_dir` trained with (resuming must use the same), or None."""
+    info_path = os.path.join(model_dir, layout.TRAIN_INFO)
+    if not os.path.exists(info_path):
+        return None
+    with open(info_path) as f:
+        return json.load(f)["vocab_sha256"]
+
+
+def _completed_run(model_dir: str, fingerprint: str, *, force: bool) -> TrainResult | None:
+    """The result of a run that already completed with this fingerprint (unless `force`), else None after
+    removing the outputs of a different completed run (a new run starts afresh)."""
+    complete_path = os.path.join(model_dir, layout.COMPLETE)
+    history_path = os.path.join(model_dir, layout.HISTORY)
+    if not os.path.exists(complete_path):
+        return None
+    with open(complete_path) as f:
+        done = f.read().strip() == fingerprint
+    if done and not force:
+        history = _read_history(history_path)
+        monitor = "val_loss" if any("val_loss" in h for h in history) else "loss"
+        return TrainResult(os.path.join(model_dir, layout.MODEL_FILE), len(history),
+                           min((h.get(monitor, math.inf) for h in history), default=math.inf), history, 0.0)
+    for stale in (complete_path, history_path, os.path.join(model_dir, layout.BEST_WEIGHTS)):
+        if os.path.exists(stale):
+            os.remove(stale)
+    return None
+
+
+def _start_model_dir(config: Config, manifest: Manifest, fingerprint: str, *, log: Callable[[str], None]) -> None:
+    """Write train.json, the vocabulary and the config; drop a backup left by a run of another config (only the
+    same run resumes)."""
+    cfg = config.train
+    info_path = os.path.join(cfg.model_dir, layout.TRAIN_INFO)
+    backup = os.path.join(cfg.model_dir, layout.BACKUP_DIR)
+    if os.path.isdir(backup):
+        earlier = {}
+        if os.path.exists(info_path):
+            with open(info_path) as f:
+                earlier = json.load(f)
+        if earlier.get("run_fingerprint") != fingerprint:
+            log(f"train: {backup} is from a run with other data or config; starting afresh")
+            import shutil
+
+            shutil.rmtree(backup)
     with open(info_path, "w") as f:
         json.dump({"data_dir": cfg.data_dir, "data_fingerprint": manifest.fingerprint,
                    "vocab_sha256": manifest.vocab.sha256, "vocab_size": manifest.vocab.size,
-                   "schema_version": manifest.schema_version}, f, indent=2)
-    tf.io.gfile.copy(vocab_path(cfg.data_dir, manifest), os.path.join(model_dir, "vocab.model"), overwrite=True)
-    with open(os.path.join(model_dir, "config.yaml"), "w") as f:
+                   "schema_version": manifest.schema_version, "run_fingerprint": fingerprint}, f, indent=2)
+    tf.io.gfile.copy(vocab_path(cfg.data_dir, manifest), os.path.join(cfg.model_dir, layout.VOCAB), overwrite=True)
+    with open(os.path.join(cfg.model_dir, layout.CONFIG), "w") as f:
         f.write(config_yaml(config))
 
-    gpu = bool(tf.config.list_physical_devices("GPU"))
+
+@contextlib.contextmanager
+def _precision(cfg: TrainConfig, gpu: bool):
+    """mixed_bfloat16 while training on a GPU (train.mixed_precision=auto); the previous policy afterwards.
+    The saved model keeps its layers' policies."""
+    previous = keras.mixed_precision.global_policy()
     if cfg.mixed_precision == "auto" and gpu:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+@contextlib.contextmanager
+def _determinism(cfg: TrainConfig):
+    """Seeded, deterministic ops while training with train.deterministic; TF's previous setting afterwards."""
+    from tensorflow.python.framework import config as tf_config  # is/disable_op_determinism are not public
+
+    was = tf_config.is_op_determinism_enabled()
     if cfg.deterministic:
         keras.utils.set_random_seed(cfg.seed)
         tf.config.experimental.enable_op_determinism()
-    jit = cfg.jit_compile == "on" or (cfg.jit_compile == "auto" and gpu)  # XLA was slower on CPU
+    try:
+        yield
+    finally:
+        if not was:
+            tf_config.disable_op_determinism()
 
-    steps_per_epoch = cfg.steps_per_epoch or max(1, math.ceil(manifest.splits["train"].num_records
-                                                              / cfg.batch_size))
-    # Without label smoothing the loss needs only log P(target): the model scores the targets alone (fast path).
-    fast = cfg.label_smoothing == 0.0
+
+def _datasets(config: Config, manifest: Manifest, *, targets_in_inputs: bool):
+    """(train: shuffled and repeated, validation: read once per epoch, or None when the split is empty)."""
+    cfg = config.train
     train_data = make_dataset(cfg.data_dir, manifest, "train", train=cfg, model=config.model, training=True,
-                              targets_in_inputs=fast)
-    has_validation = manifest.splits["validation"].num_records > 0
-    val_data = (make_dataset(cfg.data_dir, manifest, "validation", train=cfg, model=config.model,
-                             training=False, targets_in_inputs=fast) if has_validation else None)
+                              targets_in_inputs=targets_in_inputs)
+    if manifest.splits["validation"].num_records == 0:
+        return train_data, None
+    return train_data, make_dataset(cfg.data_dir, manifest, "validation", train=cfg, model=config.model,
+                                    training=False, targets_in_inputs=targets_in_inputs)
 
-    strategy = choose_strategy(cfg)
-    with strategy.scope():
-        model = build_seq2seq(config.model, manifest.vocab.size, coverage_loss_weight=cfg.coverage_loss_weight)
-        schedule = WarmupSchedule(peak=cfg.learning_rate, warmup_steps=cfg.warmup_steps,
-                                  total_steps=steps_per_epoch * cfg.epochs, decay=cfg.decay)
-        model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=cfg.clip_norm),
-                      loss=MaskedNLL(label_smoothing=cfg.label_smoothing), jit_compile=jit)
-        inputs, _ = next(iter(train_data))
-        model(inputs)  # build before restoring a backup
-        model.optimizer.build(model.trainable_variables)
 
-    best_path = os.path.join(model_dir, "best.weights.h5")
-    monitor = "val_loss" if has_validation else "loss"
-    rouge_callbacks = []
-    if has_validation and cfg.validation_rouge_samples:
+def _compiled_model(config: Config, manifest: Manifest, train_data, *, steps_per_epoch: int, fast: bool,
+                    jit: bool):
+    """(the Seq2Seq, the model `fit` trains: a TargetScorer over it on the fast path), compiled and built."""
+    cfg = config.train
+    model = build_seq2seq(config.model, manifest.vocab.size, coverage_loss_weight=cfg.coverage_loss_weight)
+    fitted = TargetScorer(model, name="target_scorer") if fast else model
+    schedule = WarmupSchedule(peak=cfg.learning_rate, warmup_steps=cfg.warmup_steps,
+                              total_steps=steps_per_epoch * cfg.epochs, decay=cfg.decay)
+    fitted.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=cfg.clip_norm),
+                   loss=TargetNLL() if fast else MaskedNLL(label_smoothing=cfg.label_smoothing), jit_compile=jit)
+    inputs, _ = next(iter(train_data))
+    fitted(inputs)  # build before restoring a backup
+    fitted.optimizer.build(fitted.trainable_variables)
+    return model, fitted
+
+
+def _callbacks(config: Config, manifest: Manifest, val_data, *, monitor: str, steps_per_epoch: int) -> list:
+    cfg = config.train
+    history_path = os.path.join(cfg.model_dir, layout.HISTORY)
+    rouge = []
+    if val_data is not None and cfg.validation_rouge_samples:
+        from contract.tokenizer import Tokenizer
         from model.validation_rouge import ValidationRouge, sample_batches
-        from pipeline.tokenizer import Tokenizer
 
-        rouge_callbacks.append(ValidationRouge(
+        rouge.append(ValidationRouge(
             batches=sample_batches(val_data, cfg.validation_rouge_samples),
             tokenizer=Tokenizer.load(vocab_path(cfg.data_dir, manifest)), decode_cfg=config.decode))
-    all_callbacks = [
-        *rouge_callbacks,  # first, so the checkpoint, CSV and TensorBoard callbacks see its figures
-        AtomicBackupAndRestore(os.path.join(model_dir, "backup"), save_freq=max(1, min(200, steps_per_epoch // 2))),
-        keras.callbacks.ModelCheckpoint(best_path, monitor=monitor, save_best_only=True, save_weights_only=True,
+    return [
+        *rouge,  # first, so the checkpoint, CSV and TensorBoard callbacks see its figures
+        AtomicBackupAndRestore(os.path.join(cfg.model_dir, layout.BACKUP_DIR),
+                               save_freq=max(1, min(200, steps_per_epoch // 2))),
+        keras.callbacks.ModelCheckpoint(os.path.join(cfg.model_dir, layout.BEST_WEIGHTS), monitor=monitor,
+                                        save_best_only=True, save_weights_only=True,
                                         initial_value_threshold=_previous_best(history_path)
-                                        if has_validation else None),
+                                        if val_data is not None else None),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.early_stopping_patience),
         keras.callbacks.CSVLogger(history_path, append=True),
-        keras.callbacks.TensorBoard(os.path.join(model_dir, "logs"), update_freq="epoch"),
+        keras.callbacks.TensorBoard(os.path.join(cfg.model_dir, layout.LOGS_DIR), update_freq="epoch"),
         TimeLimit(cfg.max_minutes),
-        *(callbacks or []),
     ]
-    log(f"train: {manifest.splits['train'].num_records} train records, {steps_per_epoch} steps/epoch, "
-        f"{cfg.epochs} epochs, strategy {type(strategy).__name__}, jit {jit}, vocab {manifest.vocab.size}")
+
+
+def _fit(fitted: keras.Model, train_data, val_data, cfg: TrainConfig, *, steps_per_epoch: int,
+         verbose: int | str, callbacks: list) -> None:
     with warnings.catch_warnings():
         # The validation set is finite by design (read once per epoch, its batch count unknown to Keras until
         # the end); Keras warns that it "ran out of data" when it ends. The train set repeats.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
-        model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
-                  callbacks=all_callbacks, verbose=verbose, shuffle=False)  # tf.data shuffles (seeded)
+        fitted.fit(train_data, validation_data=val_data, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
+                   callbacks=callbacks, verbose=verbose, shuffle=False)  # tf.data shuffles (seeded)
 
+
+def _save_best(model: keras.Model, fitted: keras.Model, model_dir: str, fingerprint: str, *, monitor: str,
+               start: float, log: Callable[[str], None]) -> TrainResult:
+    """Load the best weights, save the Seq2Seq as model.keras, then mark the run complete (last)."""
+    best_path = os.path.join(model_dir, layout.BEST_WEIGHTS)
     if os.path.exists(best_path):
-        model.load_weights(best_path)
-    model_path = os.path.join(model_dir, "model.keras")
+        fitted.load_weights(best_path)
+    model_path = os.path.join(model_dir, layout.MODEL_FILE)
     model.save(model_path)
-    with open(complete_path, "w") as f:
+    with open(os.path.join(model_dir, layout.COMPLETE), "w") as f:
         f.write(fingerprint + "\n")
-    history = _read_history(history_path)
+    history = _read_history(os.path.join(model_dir, layout.HISTORY))
     best = min((h.get(monitor, math.inf) for h in history), default=math.inf)
     log(f"train: best {monitor} {best:.4f} over {len(history)} epochs -> {model_path}")
     return TrainResult(model_path=model_path, epochs_run=len(history), best_val_loss=best, history=history,

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from configs.schema import DecodeConfig
-from pipeline.records import EOS_ID
+from contract.records import EOS_ID
 
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 
@@ -22,7 +22,7 @@ def _strip(ids) -> list[int]:
 
 class ValidationRouge(keras.callbacks.Callback):
     """Args: batches - a list of (article_ids, summary_out) numpy pairs (the fixed sample); tokenizer - a
-    `pipeline.tokenizer.Tokenizer`; decode_cfg - its method is forced to greedy."""
+    `contract.tokenizer.Tokenizer`; decode_cfg - its method is forced to greedy."""
 
     def __init__(self, *, batches: list, tokenizer, decode_cfg: DecodeConfig):
         super().__init__()
@@ -35,12 +35,13 @@ class ValidationRouge(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         from model.decode import greedy_decode
-        from pipeline.rouge import score_documents
+        from evaluation.rouge import score_documents
 
         if self._decode is None:
             import tensorflow as tf
 
-            self._decode = tf.function(lambda ids: greedy_decode(self.model, ids, self._cfg), reduce_retracing=True)
+            seq2seq = getattr(self.model, "seq2seq", self.model)  # fit may train a TargetScorer over it
+            self._decode = tf.function(lambda ids: greedy_decode(seq2seq, ids, self._cfg), reduce_retracing=True)
         predictions = [self._tokenizer.decode(_strip(row)) for ids, _ in self._batches
                        for row in np.asarray(self._decode(ids))]
         scores = score_documents(predictions=predictions, references=self._references, metrics=METRICS, workers=1)

@@ -1,0 +1,1 @@
+"""The Beam jobs (preprocess, summarize) and the transforms they are built from."""

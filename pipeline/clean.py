@@ -6,17 +6,23 @@ import apache_beam as beam
 from apache_beam import pvalue
 
 from configs.schema import CleanConfig, SplitConfig
-from pipeline import text
-from pipeline.sources import DROPPED, RECORDS, dead_letter
-from pipeline.split import assign_split
+from contract import text
+from pipeline.dead_letters import DROPPED, RECORDS, dead_letter
+from contract.split import assign_split
+
+
+def clean_article(article: str, cfg: CleanConfig) -> str:
+    """An article (or a document to summarize) normalised and passed through the configured rules."""
+    article = text.normalize(article, unicode_form=cfg.unicode_form, strip_html=cfg.strip_html,
+                             lowercase=cfg.lowercase)
+    for rule in cfg.rules:
+        article = text.RULES[rule](article)
+    return article
 
 
 def clean_record(record: dict, cfg: CleanConfig) -> tuple[dict | None, str, str]:
     """(cleaned record, "", "") or (None, reason, detail). Plain Python: the benchmarks' loops call it too."""
-    article = text.normalize(record["article"], unicode_form=cfg.unicode_form, strip_html=cfg.strip_html,
-                             lowercase=cfg.lowercase)
-    for rule in cfg.rules:
-        article = text.RULES[rule](article)
+    article = clean_article(record["article"], cfg)
     summary = text.sentences_per_line(text.normalize(
         record["summary"], unicode_form=cfg.unicode_form, strip_html=cfg.strip_html, lowercase=cfg.lowercase))
     article_words, summary_words = text.word_count(article), text.word_count(summary)

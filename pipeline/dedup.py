@@ -12,14 +12,18 @@ the cross-split leakage report.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 
 import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
+from apache_beam.io.filesystems import FileSystems
 
 from configs.schema import DedupConfig
+from pipeline.dead_letters import dead_letter
 
 SPLIT_RANK = {"test": 0, "validation": 1, "train": 2}
 # datasketch's MinHash values are below 2**32 (its _max_hash): uint32 holds them exactly, in half the bytes
@@ -184,19 +188,69 @@ def leakage_report(drops: list[dict]) -> dict:
             "examples": examples}
 
 
+@dataclasses.dataclass(frozen=True)
+class DuplicateLists:
+    """Where pass one of preprocess writes what it found and pass two reads it: one definition of the names.
+
+    `duplicates-*.jsonl`: the records to drop, each with the id it duplicates; `duplicate_ids-*.txt`: ids that
+    occur more than once. Both in `directory` (the job's `analysis/`).
+    """
+
+    directory: str
+
+    @property
+    def drops_prefix(self) -> str:
+        return FileSystems.join(self.directory, "duplicates")
+
+    @property
+    def drops_pattern(self) -> str:
+        return self.drops_prefix + "*.jsonl"
+
+    @property
+    def ids_prefix(self) -> str:
+        return FileSystems.join(self.directory, "duplicate_ids")
+
+    @property
+    def ids_pattern(self) -> str:
+        return self.ids_prefix + "*.txt"
+
+    def drops(self) -> list[dict]:
+        return [json.loads(line) for line in _read_lines(self.drops_pattern)]
+
+    def repeated_ids(self) -> set[str]:
+        return set(_read_lines(self.ids_pattern))
+
+    def found(self) -> tuple[bool, bool]:
+        """(any drops, any repeated ids): whether the files hold anything (absent when pass one did not run)."""
+        return _has_content(self.drops_pattern), _has_content(self.ids_pattern)
+
+
+class WriteDuplicateLists(beam.PTransform):
+    """cleaned records -> the two lists of `DuplicateLists` (pass one)."""
+
+    def __init__(self, cfg: DedupConfig, lists: DuplicateLists):
+        super().__init__()
+        self._cfg, self._lists = cfg, lists
+
+    def expand(self, records):
+        (records | "FindDuplicates" >> FindDuplicates(self._cfg)
+         | "DropsJson" >> beam.Map(lambda d: json.dumps(d, sort_keys=True))
+         | "WriteDrops" >> beam.io.WriteToText(self._lists.drops_prefix, file_name_suffix=".jsonl"))
+        return (records | "DuplicateIds" >> DuplicateIds()
+                | "WriteDuplicateIds" >> beam.io.WriteToText(self._lists.ids_prefix, file_name_suffix=".txt"))
+
+
 class _ApplyDrops(beam.DoFn):
     """Drops the records pass one marked as duplicates (the lists are loaded once per worker, in setup)."""
 
-    def __init__(self, drops_pattern: str, duplicate_ids_pattern: str):
-        self._drops_pattern, self._duplicate_ids_pattern = drops_pattern, duplicate_ids_pattern
+    def __init__(self, lists: DuplicateLists):
+        self._lists = lists
 
     def setup(self):
-        self._drops = {d["id"]: d for d in _read_jsonl(self._drops_pattern)}
-        self._duplicate_ids = set(_read_lines(self._duplicate_ids_pattern))
+        self._drops = {d["id"]: d for d in self._lists.drops()}
+        self._duplicate_ids = self._lists.repeated_ids()
 
     def process(self, record):
-        from pipeline.sources import dead_letter
-
         drop = self._drops.get(record["id"])
         if drop is not None and drop["kept_id"] != record["id"]:
             yield beam.pvalue.TaggedOutput("dropped", dead_letter(
@@ -210,8 +264,6 @@ class _ApplyDrops(beam.DoFn):
 
 def _resolve_same_id(group):
     """Several records under one id: keep one (the smallest content, so the choice is stable), drop the rest."""
-    from pipeline.sources import dead_letter
-
     record_id, records = group
     records = sorted(records, key=lambda r: (r["article"], r["summary"]))
     yield records[0]
@@ -220,15 +272,7 @@ def _resolve_same_id(group):
             id=record_id, reason="duplicate_id", detail="another record has this id; ids must be unique"))
 
 
-def _read_jsonl(pattern: str) -> list[dict]:
-    import json
-
-    return [json.loads(line) for line in _read_lines(pattern)]
-
-
 def _read_lines(pattern: str) -> list[str]:
-    from apache_beam.io.filesystems import FileSystems
-
     lines = []
     for metadata in FileSystems.match([pattern])[0].metadata_list:
         with FileSystems.open(metadata.path) as f:
@@ -237,9 +281,7 @@ def _read_lines(pattern: str) -> list[str]:
 
 
 def _has_content(pattern: str) -> bool:
-    """Whether any file matching `pattern` is non-empty (pass one's lists; absent when it did not run)."""
-    from apache_beam.io.filesystems import FileSystems
-
+    """Whether any file matching `pattern` is non-empty."""
     return any(m.size_in_bytes > 0 for m in FileSystems.match([pattern])[0].metadata_list)
 
 
@@ -254,17 +296,16 @@ class ApplyDuplicates(beam.PTransform):
     `dropped` is None.
     """
 
-    def __init__(self, drops_pattern: str, duplicate_ids_pattern: str):
+    def __init__(self, lists: DuplicateLists):
         super().__init__()
-        self._drops_pattern, self._duplicate_ids_pattern = drops_pattern, duplicate_ids_pattern
+        self._lists = lists
 
     def expand(self, records):
         # Pass one has finished when this is built: what it found decides the shape of this pass.
-        repeated_ids = _has_content(self._duplicate_ids_pattern)
-        if not (repeated_ids or _has_content(self._drops_pattern)):  # dedup off, or nothing found: no step
+        any_drops, repeated_ids = self._lists.found()
+        if not (repeated_ids or any_drops):  # dedup off, or nothing found: no step
             return {"records": records, "same_id": None, "dropped": None}
-        applied = records | "Drop" >> beam.ParDo(
-            _ApplyDrops(self._drops_pattern, self._duplicate_ids_pattern)).with_outputs(
+        applied = records | "Drop" >> beam.ParDo(_ApplyDrops(self._lists)).with_outputs(
             "dropped", "same_id", main="records")
         if not repeated_ids:
             return {"records": applied["records"], "same_id": None, "dropped": applied["dropped"]}

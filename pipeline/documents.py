@@ -13,9 +13,11 @@ from apache_beam import pvalue
 from apache_beam.io import fileio
 
 from configs.schema import SummarizeConfig
-from pipeline.errors import InputError
-from pipeline.input_files import match_files, read_whole_file, reading
-from pipeline.sources import DROPPED, RECORDS, ReadLines, content_id, dead_letter, parse_json_line, unreadable
+from workspace.errors import InputError
+from workspace.input_files import folder_roots, match_files, read_whole_file, reading
+from contract.records import content_id
+from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
+from pipeline.sources import ReadLines, parse_json_line
 
 
 def document_files(cfg: SummarizeConfig) -> list[str]:
@@ -44,16 +46,18 @@ class _ParseJsonDocument(beam.DoFn):
             yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(str(obj)), reason="malformed",
                                                            detail=f"not an object: {str(obj)[:80]}", origin=origin))
             return
+        raw_id = obj.get(self._cfg.id_field)
+        if raw_id in (None, ""):
+            raw_id = None
         if not isinstance(obj.get(field), str):
             missing = obj.get(field) is None
             yield pvalue.TaggedOutput(DROPPED, dead_letter(
-                id=str(obj.get(self._cfg.id_field) or content_id(json.dumps(obj, sort_keys=True, default=str))),
+                id=str(raw_id) if raw_id is not None else content_id(json.dumps(obj, sort_keys=True, default=str)),
                 reason="missing_field" if missing else "wrong_type", origin=origin,
                 detail=f"no text field {field!r}" if missing else
                 f"{field!r} is {type(obj[field]).__name__}, expected a string"))
             return
-        raw_id = obj.get(self._cfg.id_field)
-        doc_id = str(raw_id) if raw_id not in (None, "") else content_id(obj[self._cfg.text_field])
+        doc_id = str(raw_id) if raw_id is not None else content_id(obj[self._cfg.text_field])
         yield {"id": doc_id, "text": obj[self._cfg.text_field], "origin": origin}
 
 
@@ -77,7 +81,7 @@ class _ReadTextDocument(beam.DoFn):
 
 def _read_tfrecord_file(path: str):
     """(path, serialized record) for each record; (path, the InputError) last if the file is truncated."""
-    from pipeline.tfrecords import read_records
+    from contract.tfrecord import read_records
 
     try:
         with reading(path) as f:
@@ -88,7 +92,7 @@ def _read_tfrecord_file(path: str):
 
 
 def _parse_tfrecord_document(element: tuple[str, bytes | InputError], cfg: SummarizeConfig):
-    from pipeline.example_proto import Example
+    from contract.example_proto import Example
 
     path, serialized = element
     if isinstance(serialized, InputError):
@@ -97,8 +101,8 @@ def _parse_tfrecord_document(element: tuple[str, bytes | InputError], cfg: Summa
     try:
         feature = Example.FromString(serialized).features.feature
         text = feature[cfg.text_field].bytes_list.value[0].decode("utf-8")
-        doc_id = (feature[cfg.id_field].bytes_list.value[0].decode("utf-8")
-                  if feature[cfg.id_field].bytes_list.value else content_id(text))
+        ids = feature[cfg.id_field].bytes_list.value
+        doc_id = (ids[0].decode("utf-8") if ids and ids[0] else "") or content_id(text)
     except Exception as e:  # a corrupt or foreign record: dead-letter it with the reason
         yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(repr(serialized[:64])), reason="malformed",
                                                        detail=f"{type(e).__name__}: {e}", origin=path))
@@ -122,12 +126,7 @@ class ReadDocuments(beam.PTransform):
             result = (pipeline | "ListFiles" >> beam.Create(files) | "ReadRecords" >> beam.FlatMap(_read_tfrecord_file)
                       | "Parse" >> beam.FlatMap(_parse_tfrecord_document, cfg).with_outputs(DROPPED, main=RECORDS))
         else:
-            roots = {}
-            for pattern in cfg.inputs:
-                root = pattern.split("*")[0].rstrip("/")
-                for path in files:
-                    if path.startswith(root):
-                        roots[path] = root if os.path.isdir(root) else os.path.dirname(root)
+            roots = folder_roots(list(cfg.inputs), files)
             result = (pipeline | "ListFiles" >> beam.Create(files) | "Match" >> fileio.MatchAll()
                       | "Open" >> fileio.ReadMatches()
                       | "Read" >> beam.ParDo(_ReadTextDocument(roots)).with_outputs(DROPPED, main=RECORDS))

@@ -26,24 +26,23 @@ from apache_beam.io.filesystems import FileSystems
 
 from configs.load import config_fingerprint, config_yaml
 from configs.schema import SPLITS, Config
-from pipeline import builtin_corpus, outputs, stats as stats_lib
-from pipeline.errors import InputError, SumflowError
+from pipeline import builtin_corpus, stats as stats_lib
+from pipeline.accounting import Accounted, check_accounts, read_accounting
+from workspace import outputs
 from pipeline.clean import CleanPairs
-from pipeline.dedup import ApplyDuplicates, DuplicateIds, FindDuplicates, leakage_report
-from pipeline.manifest import MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, SplitInfo, VocabInfo
-from pipeline.records import SCHEMA_VERSION
-from pipeline.sources import DROPPED, RECORDS, ReadPairs, check_readable, input_files
+from pipeline.dead_letters import DROPPED, RECORDS
+from pipeline.dedup import ApplyDuplicates, DuplicateLists, WriteDuplicateLists, leakage_report
+from contract.manifest import MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, SplitInfo, VocabInfo
+from contract.records import SCHEMA_VERSION
+from pipeline.sources import ReadPairs, input_files
 from pipeline.tfrecords import STATS, TokenizeAndSerialize, WriteSplits
-from pipeline.tokenizer import Tokenizer
+from contract.tokenizer import Tokenizer
 from pipeline.vocab import LearnVocabulary
 
+ANALYSIS_DIR = "analysis"  # pass one's duplicate lists (DuplicateLists) and pass two's accounting
 ACCOUNTING_FILE = "accounting.json"  # in analysis/: {"counts": {input, dropped:REASON}, "lengths": per split}
-OUTPUT_NAMES = ["data", "vocab", "dead_letter", "analysis", "stats.json", "config.yaml", MANIFEST_NAME,
+OUTPUT_NAMES = ["data", "vocab", "dead_letter", ANALYSIS_DIR, "stats.json", "config.yaml", MANIFEST_NAME,
                 outputs.SUCCESS_NAME]
-
-
-class AccountingError(SumflowError):
-    """Records went missing: input != written + dropped."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,13 +53,13 @@ class PreprocessResult:
     seconds: float
 
 
-def code_version(packages: Sequence[str] = ("pipeline", "configs")) -> str:
+def code_version(packages: Sequence[str] = ("pipeline", "contract", "configs", "workspace")) -> str:
     """sumflow's version plus a hash of the sources of the packages that shape the output.
 
     Computed from every `.py` file of those packages (not a hand-kept list of modules): any change to the
     code that could shape an output makes earlier outputs stale.
     """
-    from pipeline.code_hash import source_hash
+    from workspace.code_hash import source_hash
 
     try:
         from importlib.metadata import version
@@ -106,13 +105,7 @@ def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_voca
     """Pass one (see the module docstring). Writes `analysis/` and, if asked, `vocab/spm.model`."""
     _, cleaned = _read_clean(p, config)
     records = cleaned[RECORDS]
-    analysis = FileSystems.join(staging, "analysis")
-    (records | "FindDuplicates" >> FindDuplicates(config.dedup)
-     | "DropsJson" >> beam.Map(lambda d: json.dumps(d, sort_keys=True))
-     | "WriteDrops" >> beam.io.WriteToText(FileSystems.join(analysis, "duplicates"), file_name_suffix=".jsonl"))
-    (records | "DuplicateIds" >> DuplicateIds()
-     | "WriteDuplicateIds" >> beam.io.WriteToText(FileSystems.join(analysis, "duplicate_ids"),
-                                                  file_name_suffix=".txt"))
+    records | "WriteDuplicateLists" >> WriteDuplicateLists(config.dedup, _duplicate_lists(staging))
     if learn_vocab:
         (records | "TrainOnly" >> beam.Filter(lambda r: r["split"] == "train")
          | "LearnVocabulary" >> LearnVocabulary(config.tokenizer, FileSystems.join(staging, VOCAB_FILE)))
@@ -121,9 +114,7 @@ def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_voca
 def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
     """Pass two (see the module docstring). Writes `data/`, `dead_letter/` and `analysis/accounting.json`."""
     raw, cleaned = _read_clean(p, config)
-    analysis = FileSystems.join(staging, "analysis")
-    kept = cleaned[RECORDS] | "ApplyDuplicates" >> ApplyDuplicates(
-        FileSystems.join(analysis, "duplicates*.jsonl"), FileSystems.join(analysis, "duplicate_ids*.txt"))
+    kept = cleaned[RECORDS] | "ApplyDuplicates" >> ApplyDuplicates(_duplicate_lists(staging))
     vocab, data = FileSystems.join(staging, VOCAB_FILE), FileSystems.join(staging, "data")
     tokenized = kept["records"] | "TokenizeAndSerialize" >> TokenizeAndSerialize(vocab)
     tokenized | "WriteSplits" >> WriteSplits(data)
@@ -133,24 +124,14 @@ def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
         resolved | "WriteSameId" >> WriteSplits(data, name="sameid")
         stats.append(resolved[STATS])
 
-    dropped = tuple(d for d in (raw[DROPPED], cleaned[DROPPED], kept["dropped"]) if d is not None)
-    dropped = dropped | "AllDropped" >> beam.Flatten()
-    (dropped | "DeadLetterJson" >> beam.Map(lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
-     | "WriteDeadLetters" >> beam.io.WriteToText(FileSystems.join(staging, "dead_letter", "dropped"),
-                                                 file_name_suffix=".jsonl"))
-    # Accounting: input is counted where records enter, independently of what happens to them later.
-    partials = [raw[RECORDS] | "InputRecords" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
-                raw[DROPPED] | "InputUnreadable" >> beam.ParDo(stats_lib.CountPerBundle(lambda _: "input")),
-                dropped | "DropReasons" >> beam.ParDo(stats_lib.CountPerBundle(lambda d: "dropped:" + d["reason"]))]
-    partials += [lengths | f"AsLengths{i}" >> beam.Map(lambda partial: ("lengths", partial))
-                 for i, lengths in enumerate(stats)]
-    (partials | "AllPartials" >> beam.Flatten() | "Accounting" >> beam.CombineGlobally(stats_lib.Accounting())
-     | "WriteAccounting" >> beam.Map(_write_json, FileSystems.join(analysis, ACCOUNTING_FILE)))
+    p | "Accounted" >> Accounted(
+        output_dir=staging, accounting_path=FileSystems.join(staging, ANALYSIS_DIR, ACCOUNTING_FILE),
+        inputs=(raw[RECORDS], raw[DROPPED]), dropped=(raw[DROPPED], cleaned[DROPPED], kept["dropped"]),
+        lengths=stats)
 
 
-def _write_json(value, path: str) -> None:
-    """One small file from a singleton (rewritten whole if the bundle is retried)."""
-    _write_text(path, json.dumps(value, sort_keys=True))
+def _duplicate_lists(staging: str) -> DuplicateLists:
+    return DuplicateLists(FileSystems.join(staging, ANALYSIS_DIR))
 
 
 def _split_files(staging: str) -> dict[str, tuple[str, ...]]:
@@ -182,7 +163,7 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
     if not force and outputs.read_marker(out) == fingerprint:
         log(f"preprocess: {out} is already complete for these inputs and config (fingerprint {fingerprint}); "
             f"nothing to do. Use --force to rerun.")
-        from pipeline.manifest import read_manifest
+        from contract.manifest import read_manifest
 
         return PreprocessResult("skipped", out, read_manifest(out, verify_vocab=False), time.time() - start)
 
@@ -220,23 +201,11 @@ def _write_text_bytes(path: str, data: bytes) -> None:
 
 def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, version: str) -> Manifest:
     """Check the accounting, write stats.json and manifest.json into staging; return the manifest."""
-    analysis = FileSystems.join(staging, "analysis")
-    with FileSystems.open(FileSystems.join(analysis, ACCOUNTING_FILE)) as f:
-        accounting = json.loads(f.read())
+    accounting = read_accounting(FileSystems.join(staging, ANALYSIS_DIR, ACCOUNTING_FILE))
     counts, lengths = accounting["counts"], accounting["lengths"]
-    from pipeline.dedup import _read_jsonl
-
-    drops = _read_jsonl(FileSystems.join(analysis, "duplicates*.jsonl"))
-    n_input = counts.get("input", 0)
-    dropped = {k.split(":", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("dropped:")}
     written = {split: lengths.get(split, {}).get("records", 0) for split in SPLITS}
-    check_readable(counts, staging)  # success means all of the input
-    if n_input == 0:
-        raise InputError("the input holds no records (empty files, or only blank lines); check source.paths "
-                         "and source.format")
-    if n_input != sum(written.values()) + sum(dropped.values()):
-        raise AccountingError(f"{n_input} records read but {sum(written.values())} written and "
-                              f"{sum(dropped.values())} dropped: records were lost")
+    dropped = check_accounts(counts, written=sum(written.values()), output_dir=staging, what="records")
+    n_input = counts["input"]
     tokenizer = Tokenizer.load(FileSystems.join(staging, VOCAB_FILE))
     files = _split_files(staging)
     manifest = Manifest(
@@ -248,7 +217,7 @@ def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, 
             dataclasses.asdict(config), default=list)),
         code_version=version, seed=config.tokenizer.seed,
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
-    statistics = {"lengths": stats_lib.summarize(lengths), "leakage": leakage_report(drops),
+    statistics = {"lengths": stats_lib.summarize(lengths), "leakage": leakage_report(_duplicate_lists(staging).drops()),
                   "config_fingerprint": config_fingerprint(config)}
     _write_text(FileSystems.join(staging, "stats.json"), json.dumps(statistics, indent=2, sort_keys=True))
     _write_text(FileSystems.join(staging, MANIFEST_NAME), manifest.to_json())

@@ -19,17 +19,14 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 
 from configs.schema import SourceConfig
 from pipeline import builtin_corpus
-from pipeline.errors import InputError
-from pipeline.input_files import match_files, read_whole_file, reading
+from contract.records import content_id
+from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
+from workspace.errors import InputError
+from workspace.input_files import folder_roots, match_files, read_whole_file, reading
 
-DROPPED = "dropped"
-RECORDS = "records"
-UNREADABLE = "unreadable_file"
-NAMESPACE = "sumflow"
 READ_BUNDLE_BYTES = 1 << 20  # byte ranges of input files that workers read in parallel
 
 # Field names of TFDS summarization datasets, used when the configured names are absent from the features.
@@ -37,16 +34,6 @@ TFDS_FIELDS = {"cnn_dailymail": ("article", "highlights"), "xsum": ("document", 
                "gigaword": ("document", "summary"), "multi_news": ("document", "summary"),
                "aeslc": ("email_body", "subject_line"), "scientific_papers": ("article", "abstract"),
                "billsum": ("text", "summary"), "reddit_tifu": ("documents", "tldr")}
-
-
-def dead_letter(*, id: str, reason: str, detail: str = "", origin: str = "") -> dict:
-    Metrics.counter(NAMESPACE, f"dropped_{reason}").inc()
-    return {"id": id, "reason": reason, "detail": detail[:300], "origin": origin}
-
-
-def content_id(*parts: str) -> str:
-    """An id for records that have none: a hash of their content, stable across runs and machines."""
-    return "sha1:" + hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
@@ -84,36 +71,37 @@ def parse_json_line(line: bytes | InputError, origin: str) -> tuple[object, dict
     return value, None
 
 
+def pair_record(obj, cfg: SourceConfig, *, origin: str, split: str, fallback_id: str = "") -> Iterator:
+    """A parsed JSON object or CSV row -> the record {id, article, summary, split, origin}, or a tagged dead
+    letter saying why not (not an object, a missing field, a field of the wrong type)."""
+    if not isinstance(obj, dict):
+        yield pvalue.TaggedOutput(DROPPED, dead_letter(id=fallback_id, reason="malformed",
+                                                       detail=f"not an object: {str(obj)[:80]}", origin=origin))
+        return
+    article, summary = obj.get(cfg.article_field), obj.get(cfg.summary_field)
+    raw_id = obj.get(cfg.id_field)
+    record_id = str(raw_id) if raw_id not in (None, "") else (fallback_id or content_id(str(article), str(summary)))
+    for name, value in ((cfg.article_field, article), (cfg.summary_field, summary)):
+        if value is None:
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=record_id, reason="missing_field",
+                                                           detail=f"no {name!r}", origin=origin))
+            return
+    if isinstance(summary, list) and all(isinstance(s, str) for s in summary):  # several sentences
+        summary = "\n".join(summary)
+    for name, value in ((cfg.article_field, article), (cfg.summary_field, summary)):
+        if not isinstance(value, str):
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(
+                id=record_id, reason="wrong_type", origin=origin,
+                detail=f"{name!r} is {type(value).__name__}, expected a string: {str(value)[:60]}"))
+            return
+    yield {"id": record_id, "article": article, "summary": summary, "split": split, "origin": origin}
+
+
 class _ParsePairs(beam.DoFn):
-    """Turn one raw JSONL line (or CSV row dict) into a record, or a dead letter saying why not."""
+    """Turn one raw JSONL line into a record, or a dead letter saying why not."""
 
     def __init__(self, cfg: SourceConfig, split_of: dict | None = None):
         self._cfg, self._split_of = cfg, split_of or {}
-
-    def _record(self, obj, origin: str, split: str, fallback_id: str = ""):
-        cfg = self._cfg
-        if not isinstance(obj, dict):
-            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=fallback_id, reason="malformed",
-                                                           detail=f"not an object: {str(obj)[:80]}", origin=origin))
-            return
-        article, summary = obj.get(cfg.article_field), obj.get(cfg.summary_field)
-        raw_id = obj.get(cfg.id_field)
-        record_id = str(raw_id) if raw_id not in (None, "") else (
-            fallback_id or content_id(str(article), str(summary)))
-        for name, value in ((cfg.article_field, article), (cfg.summary_field, summary)):
-            if value is None:
-                yield pvalue.TaggedOutput(DROPPED, dead_letter(id=record_id, reason="missing_field",
-                                                               detail=f"no {name!r}", origin=origin))
-                return
-        if isinstance(summary, list) and all(isinstance(s, str) for s in summary):  # several sentences
-            summary = "\n".join(summary)
-        for name, value in ((cfg.article_field, article), (cfg.summary_field, summary)):
-            if not isinstance(value, str):
-                yield pvalue.TaggedOutput(DROPPED, dead_letter(
-                    id=record_id, reason="wrong_type", origin=origin,
-                    detail=f"{name!r} is {type(value).__name__}, expected a string: {str(value)[:60]}"))
-                return
-        yield {"id": record_id, "article": article, "summary": summary, "split": split, "origin": origin}
 
     def process(self, element):
         origin, line = element  # from ReadLines
@@ -121,7 +109,7 @@ class _ParsePairs(beam.DoFn):
         if dropped is not None:
             yield pvalue.TaggedOutput(DROPPED, dropped)
         elif obj is not None:
-            yield from self._record(obj, origin, self._split_of.get(origin, ""))
+            yield from pair_record(obj, self._cfg, origin=origin, split=self._split_of.get(origin, ""))
 
 
 def byte_ranges(paths: list[str], size: int) -> list[tuple[str, int, int]]:
@@ -168,27 +156,6 @@ def _read_range(element: tuple[str, int, int]) -> Iterator[tuple[str, bytes | In
         yield path, e
 
 
-def unreadable(path: str, error: InputError) -> dict:
-    """The dead letter of a file that cannot be read to its end; `check_readable` fails the job on it."""
-    return dead_letter(id=path, reason=UNREADABLE, detail=str(error), origin=path)
-
-
-def check_readable(counts: dict, output_dir: str) -> None:
-    """Raise InputError (exit 3), naming the first unreadable file, when a job's counts ({"dropped:REASON": n})
-    hold any: success means all of the input. Reads `output_dir`'s dead letters only then."""
-    n = counts.get(f"dropped:{UNREADABLE}", 0)
-    if not n:
-        return
-    suffix = f"({n} unreadable input file(s); nothing was marked complete)"
-    for match in FileSystems.match([FileSystems.join(output_dir, "dead_letter", "*.jsonl")])[0].metadata_list:
-        with FileSystems.open(match.path) as f:
-            for line in f.read().decode("utf-8").splitlines():
-                letter = json.loads(line)
-                if letter.get("reason") == UNREADABLE:
-                    raise InputError(f"{letter['detail']} {suffix}")
-    raise InputError(f"input files could not be read to their end {suffix}")
-
-
 class ReadLines(beam.PTransform):
     """Files (gzip too) -> (path, line bytes) for every line, newline stripped.
 
@@ -214,7 +181,6 @@ class _ReadCsv(beam.DoFn):
 
     def process(self, readable: fileio.ReadableFile) -> Iterator:
         path = readable.metadata.path
-        parse = _ParsePairs(self._cfg)
         delimiter = "\t" if self._cfg.format == "tsv" else ","
         raw, failed = read_whole_file(path)
         if failed is not None:
@@ -238,7 +204,8 @@ class _ReadCsv(beam.DoFn):
                     yield pvalue.TaggedOutput(DROPPED, dead_letter(
                         id=row_id, reason="bad_encoding", detail=f"invalid UTF-8 in {bad}", origin=path))
                     continue
-                yield from parse._record(row, path, self._split_of.get(path, ""), fallback_id=row_id)
+                yield from pair_record(row, self._cfg, origin=path, split=self._split_of.get(path, ""),
+                                       fallback_id=row_id)
         except csv.Error as e:  # the rest of the file cannot be parsed: say so, do not drop it silently
             yield pvalue.TaggedOutput(DROPPED, dead_letter(
                 id=f"{base}:{reader.line_num}", reason="malformed", detail=f"csv error, rest of file: {e}",
@@ -375,12 +342,7 @@ class ReadPairs(beam.PTransform):
                 result = readable | "ReadCsv" >> beam.ParDo(_ReadCsv(cfg, split_of)).with_outputs(
                     DROPPED, main=RECORDS)
             else:
-                roots = {}
-                for pattern in list(cfg.paths) + list(cfg.split_paths.values()):
-                    root = pattern.split("*")[0].rstrip("/")
-                    for path in split_of:
-                        if path.startswith(root):
-                            roots[path] = root if os.path.isdir(root) else os.path.dirname(root)
+                roots = folder_roots(list(cfg.paths) + list(cfg.split_paths.values()), list(split_of))
                 result = readable | "ReadTextFiles" >> beam.ParDo(
                     _ReadTextFile(cfg, roots, split_of)).with_outputs(DROPPED, main=RECORDS)
         return {RECORDS: result[RECORDS], DROPPED: result[DROPPED]}

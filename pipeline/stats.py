@@ -1,10 +1,9 @@
-"""Statistics of the written records (per split, histograms of article and summary token counts) and counts."""
+"""Statistics of the written records: per split, histograms of article and summary token counts (plain Python;
+`Accounting` in pipeline/accounting.py merges the per-bundle partials)."""
 
 from __future__ import annotations
 
 import bisect
-
-import apache_beam as beam
 
 BIN_EDGES = (8, 16, 32, 64, 128, 256, 384, 512, 768, 1024, 1536, 2048, 4096)
 
@@ -56,55 +55,3 @@ def summarize(stats: dict) -> dict:
     return out
 
 
-class Accounting(beam.CombineFn):
-    """Per-bundle partials -> {"counts": {key: n}, "lengths": {split: length statistics}}: the job's accounting
-    and statistics in one small value (one combine, one file: every stage costs the local runner a round trip
-    to each worker). Elements are ("counts", {key: n}) from CountPerBundle and ("lengths", stats) from the
-    tokenizer."""
-
-    def create_accumulator(self):
-        return {"counts": {}, "lengths": {}}
-
-    def add_input(self, acc, element):
-        kind, value = element
-        if kind == "counts":
-            for key, n in value.items():
-                acc["counts"][key] = acc["counts"].get(key, 0) + n
-        else:
-            acc["lengths"] = merge([acc["lengths"], value])
-        return acc
-
-    def merge_accumulators(self, accs):
-        out = self.create_accumulator()
-        for acc in accs:
-            self.add_input(out, ("counts", acc["counts"]))
-            self.add_input(out, ("lengths", acc["lengths"]))
-        return out
-
-    def extract_output(self, acc):
-        return acc
-
-
-class CountPerBundle(beam.DoFn):
-    """elements -> one ("counts", {key: n}) per bundle, key = key_fn(element), for `Accounting`.
-
-    Counting without a per-record element downstream: on the local runner every element that crosses a
-    stage boundary is encoded and sent through the runner; one small dict per bundle is not.
-    """
-
-    def __init__(self, key_fn):
-        self._key_fn = key_fn
-
-    def start_bundle(self):
-        self._counts = {}
-
-    def process(self, element):
-        key = self._key_fn(element)
-        self._counts[key] = self._counts.get(key, 0) + 1
-        return ()
-
-    def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindows
-
-        if self._counts:
-            yield GlobalWindows.windowed_value(("counts", self._counts))

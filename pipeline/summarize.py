@@ -1,12 +1,12 @@
 """The batch summarization job: documents -> cleaned -> length-bucketed batches -> exported model -> JSONL.
 
-The exported model (`sumflow export`, model/export.py) is a SavedModel whose `serving_default` signature
-takes raw strings and returns summaries: tokenizer, decoder and detokenizer all run in the graph. Each
+The exported model (`sumflow export`; its format is contract/export_format.py's) takes raw strings and returns
+summaries: tokenizer, decoder and detokenizer all run in the graph. Each
 worker loads it once (`setup`, shared between the worker's threads). Documents are grouped by length before
 batching so a batch pads little; a batch that fails is retried one document at a time, so one bad document
 never takes down its batch-mates (it goes to the dead-letter file with the reason).
 
-Output is written to a staging folder and moved into place at the end (pipeline/outputs.py): a crashed run
+Output is written to a staging folder and moved into place at the end (workspace/outputs.py): a crashed run
 leaves no partial output, and a rerun writes the complete output once, with no duplicates.
 """
 
@@ -26,17 +26,17 @@ from apache_beam.metrics import Metrics
 
 from configs.load import config_yaml
 from configs.schema import Config, SummarizeConfig
-from pipeline import outputs, text
+from contract import export_format as fmt
+from workspace import outputs
+from contract import text
 from pipeline.documents import ReadDocuments, document_files
-from pipeline.errors import InputError, SumflowError
-from pipeline.sources import DROPPED, NAMESPACE, RECORDS, check_readable, dead_letter
+from pipeline.clean import clean_article
+from pipeline.accounting import Accounted, check_accounts, read_accounting
+from pipeline.dead_letters import DROPPED, NAMESPACE, RECORDS, dead_letter
+from workspace.errors import InputError
 
-EXPORT_INFO = "sumflow_export.json"
-OUTPUT_NAMES = ["summaries", "dead_letter", "counts.json", "config.yaml", outputs.SUCCESS_NAME]
-
-
-class AccountingError(SumflowError):
-    """Documents went missing: input != summarized + dropped."""
+COUNTS_FILE = "counts.json"  # {"input": n, "summarized": n, "dropped:REASON": n}
+OUTPUT_NAMES = ["summaries", "dead_letter", COUNTS_FILE, "config.yaml", outputs.SUCCESS_NAME]
 
 
 def length_bucket(words: int) -> int:
@@ -49,10 +49,7 @@ class _CleanDocument(beam.DoFn):
         self._clean = cfg.clean
 
     def process(self, doc):
-        cleaned = text.normalize(doc["text"], unicode_form=self._clean.unicode_form,
-                                 strip_html=self._clean.strip_html, lowercase=self._clean.lowercase)
-        for rule in self._clean.rules:
-            cleaned = text.RULES[rule](cleaned)
+        cleaned = clean_article(doc["text"], self._clean)  # as the training articles were cleaned
         if not cleaned:
             yield pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="empty_document",
                                                            origin=doc["origin"]))
@@ -68,8 +65,8 @@ class _LoadedModel:
         import tensorflow_text  # noqa: F401  (registers the SentencePiece ops the graph uses)
 
         self.module = tf.saved_model.load(export_dir)
-        with tf.io.gfile.GFile(export_dir.rstrip("/") + "/" + EXPORT_INFO) as f:
-            self.info = json.load(f)
+        with tf.io.gfile.GFile(export_dir.rstrip("/") + "/" + fmt.INFO_FILE) as f:
+            self.info = fmt.ExportInfo.from_json(f.read())
 
 
 class _Summarize(beam.DoFn):
@@ -85,11 +82,11 @@ class _Summarize(beam.DoFn):
     def _run(self, texts: list[str]) -> list[dict]:
         import tensorflow as tf
 
-        out = self._model.module.signatures["serving_default"](texts=tf.constant(texts))
+        out = self._model.module.signatures[fmt.SUMMARIZE_SIGNATURE](**{fmt.INPUT: tf.constant(texts)})
         return [{"summary": s.decode("utf-8"), "source_tokens": int(n), "summary_tokens": int(m),
                  "truncated": bool(t)}
-                for s, n, m, t in zip(out["summary"].numpy(), out["source_tokens"].numpy(),
-                                      out["summary_tokens"].numpy(), out["truncated"].numpy())]
+                for s, n, m, t in zip(out[fmt.SUMMARY].numpy(), out[fmt.SOURCE_TOKENS].numpy(),
+                                      out[fmt.SUMMARY_TOKENS].numpy(), out[fmt.TRUNCATED].numpy())]
 
     def _summarize(self, docs: list[dict]) -> list:
         """One result per document: a summary dict, or the exception that rejects it."""
@@ -98,8 +95,9 @@ class _Summarize(beam.DoFn):
             return self._run(texts)
         import tensorflow as tf
 
-        limit = self._model.info["max_source_tokens"]
-        lengths = self._model.module.signatures["count_tokens"](texts=tf.constant(texts))["tokens"].numpy()
+        limit = self._model.info.max_source_tokens
+        count = self._model.module.signatures[fmt.COUNT_SIGNATURE]
+        lengths = count(**{fmt.INPUT: tf.constant(texts)})[fmt.TOKENS].numpy()
         results: list = [None] * len(docs)
         fitting = [i for i, n in enumerate(lengths) if n <= limit]
         if fitting:
@@ -139,7 +137,7 @@ class _Summarize(beam.DoFn):
             return pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="summarize_failed",
                                                             detail=f"{type(result).__name__}: {result}"))
         self._done.inc()
-        return {"id": doc["id"], **result, "model": self._model.info["fingerprint"]}
+        return {"id": doc["id"], **result, "model": self._model.info.fingerprint}
 
     def process(self, keyed_batch):
         _, docs = keyed_batch
@@ -176,7 +174,7 @@ def count_documents(cfg: SummarizeConfig) -> int:
         return len(document_files(cfg))
     if cfg.format != "jsonl":
         return 0
-    from pipeline.input_files import reading
+    from workspace.input_files import reading
 
     total = 0
     for path in document_files(cfg):
@@ -235,19 +233,10 @@ def build(p: beam.Pipeline, config: Config, staging: str, total: int) -> None:
     (summaries[RECORDS] | "Json" >> beam.Map(lambda r: json.dumps(r, ensure_ascii=False, sort_keys=True))
      | "Write" >> beam.io.WriteToText(FileSystems.join(staging, "summaries", "summaries"),
                                       file_name_suffix=".jsonl"))
-    dropped = tuple(d for d in (docs[DROPPED], unique[DROPPED], cleaned[DROPPED], summaries[DROPPED])
-                    if d is not None) | "AllDropped" >> beam.Flatten()
-    (dropped | "DeadJson" >> beam.Map(lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
-     | "WriteDead" >> beam.io.WriteToText(FileSystems.join(staging, "dead_letter", "dropped"),
-                                          file_name_suffix=".jsonl"))
-    counts = ((docs[RECORDS] | "In" >> beam.Map(lambda _: "input"),
-               docs[DROPPED] | "InBad" >> beam.Map(lambda _: "input"),
-               summaries[RECORDS] | "Out" >> beam.Map(lambda _: "summarized"),
-               dropped | "Why" >> beam.Map(lambda d: "dropped:" + d["reason"]))
-              | "Keys" >> beam.Flatten() | "Count" >> beam.combiners.Count.PerElement()
-              | "Dict" >> beam.combiners.ToDict() | "CountsJson" >> beam.Map(json.dumps))
-    counts | "WriteCounts" >> beam.io.WriteToText(FileSystems.join(staging, "counts"), file_name_suffix=".json",
-                                                  shard_name_template="")
+    p | "Accounted" >> Accounted(
+        output_dir=staging, accounting_path=FileSystems.join(staging, COUNTS_FILE), counts_only=True,
+        inputs=(docs[RECORDS], docs[DROPPED]), written={"summarized": summaries[RECORDS]},
+        dropped=(docs[DROPPED], unique[DROPPED], cleaned[DROPPED], summaries[DROPPED]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,7 +254,7 @@ def run(config: Config, *, allow_nonempty: bool = False, beam_args: Sequence[str
     start = time.time()
     cfg = config.summarize
     out = cfg.output_dir
-    for required in (EXPORT_INFO, "saved_model.pb", outputs.SUCCESS_NAME):
+    for required in fmt.REQUIRED:
         if not FileSystems.exists(FileSystems.join(cfg.model_dir, required)):
             raise InputError(f"summarize.model_dir {cfg.model_dir!r} holds no complete exported model (no "
                              f"{required}); run `sumflow export` first or give --model-dir")
@@ -280,17 +269,11 @@ def run(config: Config, *, allow_nonempty: bool = False, beam_args: Sequence[str
             f.write(config_yaml(config).encode("utf-8"))
         with make() as p:
             build(p, config, staging, total)
-        with FileSystems.open(FileSystems.join(staging, "counts.json")) as f:
-            counts = json.loads(f.read().decode("utf-8") or "{}")
-        dropped = sum(v for k, v in counts.items() if k.startswith("dropped:"))
-        check_readable(counts, staging)  # success means all of the input
-        if counts.get("input", 0) == 0:
-            raise InputError(f"summarize: the input holds no documents ({len(files)} file(s), all empty)")
-        if counts.get("input", 0) != counts.get("summarized", 0) + dropped:
-            raise AccountingError(f"summarize: {counts} - documents were lost")
+        counts = read_accounting(FileSystems.join(staging, COUNTS_FILE))
+        dropped = check_accounts(counts, written=counts.get("summarized", 0), output_dir=staging,
+                                 what="documents")
         outputs.commit(staging, out, job="summarize", marker=json.dumps(counts, sort_keys=True))
     seconds = time.time() - start
-    log(f"summarize: {counts.get('summarized', 0)} summaries, {dropped} dropped "
-        f"{ {k.split(':', 1)[1]: v for k, v in sorted(counts.items()) if k.startswith('dropped:')} }, "
+    log(f"summarize: {counts.get('summarized', 0)} summaries, {sum(dropped.values())} dropped {dropped}, "
         f"{seconds:.1f}s ({counts.get('summarized', 0) / max(seconds, 1e-9):.1f} docs/s) -> {out}/summaries")
     return SummarizeResult(out, counts, seconds)

@@ -10,8 +10,8 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from configs.schema import TokenizerConfig
-from pipeline.errors import InputError, UsageError
-from pipeline.tokenizer import train_sentencepiece
+from workspace.errors import InputError, UsageError
+from contract.tokenizer import train_sentencepiece
 
 
 def _sample_key(record: dict) -> int:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.pipeline.fixtures import TINY_MODEL, pairs, write_jsonl
+from tests.fixtures import TINY_MODEL, pairs, write_jsonl
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -24,7 +24,6 @@ def sumflow(*args, cwd):
 @pytest.mark.slow
 def test_the_whole_flow_from_the_cli(tmp_path):
     write_jsonl(tmp_path / "pairs.jsonl", pairs(150))
-    settings = tmp_path / "tiny.yaml"
     overrides = TINY_MODEL + ["train.epochs=1", "train.steps_per_epoch=6", "decode.max_length=8",
                               "decode.beam_size=2", "tokenizer.vocab_size=400", "clean.min_article_words=5",
                               "split.train=0.8", "split.validation=0.1", "split.test=0.1"]

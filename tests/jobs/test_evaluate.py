@@ -6,7 +6,7 @@ import yaml
 from click.testing import CliRunner
 
 from jobs.cli import main
-from tests.pipeline.test_evaluate import DOCS, write_jsonl
+from tests.evaluation.test_evaluate import DOCS, write_jsonl
 
 
 def _invoke(*args):

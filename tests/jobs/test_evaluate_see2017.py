@@ -17,8 +17,8 @@ import pytest
 from rouge_score import tokenizers
 
 from configs.load import load_config
-from pipeline.evaluate import run
-from pipeline.rouge import RougeTokenizer
+from evaluation.evaluate import run
+from evaluation.rouge import RougeTokenizer
 from tests.conftest import shared_data
 
 TOLERANCE = 0.35  # points of F1; the largest measured gap is 0.27

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.pipeline.fixtures import pairs, write_jsonl
+from tests.fixtures import pairs, write_jsonl
 
 SUMFLOW = [sys.executable, "-m", "jobs.cli"]
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.pipeline.fixtures import pairs, write_jsonl
+from tests.fixtures import pairs, write_jsonl
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAST = ["--set", "preprocess.direct_running_mode=in_memory", "--set", "tokenizer.vocab_size=400",

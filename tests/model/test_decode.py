@@ -6,7 +6,7 @@ import pytest
 from configs.schema import DecodeConfig, ModelConfig
 from model.decode import _ban_repeats, beam_search, decode, greedy_decode
 from model.seq2seq import build_seq2seq
-from pipeline.records import BOS_ID, EOS_ID, PAD_ID
+from contract.records import BOS_ID, EOS_ID, PAD_ID
 
 VOCAB = 40
 

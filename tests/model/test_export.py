@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.pipeline.fixtures import exported, pairs
+from tests.fixtures import exported, pairs
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +22,8 @@ def test_saved_model_matches_python_tokenize_decode_detokenize(export_dir):
     from configs.schema import DecodeConfig
     from model.decode import greedy_decode
     import model.seq2seq  # noqa: F401
-    from pipeline.records import EOS_ID
-    from pipeline.tokenizer import Tokenizer
+    from contract.records import EOS_ID
+    from contract.tokenizer import Tokenizer
 
     model_dir = os.path.join(os.path.dirname(export_dir), "model")
     info = json.load(open(os.path.join(export_dir, "sumflow_export.json")))
@@ -55,8 +55,8 @@ def test_count_tokens_signature(export_dir):
 
 def test_a_model_directory_with_another_vocabulary_is_refused(tmp_path):
     from model.export import check_model_dir
-    from pipeline.errors import InputError
-    from pipeline.tokenizer import Tokenizer, train_sentencepiece
+    from workspace.errors import InputError
+    from contract.tokenizer import Tokenizer, train_sentencepiece
 
     model_dir = tmp_path / "model"
     model_dir.mkdir()

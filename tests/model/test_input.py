@@ -3,9 +3,9 @@ import pytest
 
 from configs.load import load_config
 from model.input import load_manifest, make_dataset
-from pipeline.manifest import ManifestError
-from pipeline.records import BOS_ID, EOS_ID
-from tests.pipeline.fixtures import preprocessed
+from contract.manifest import ManifestError
+from contract.records import BOS_ID, EOS_ID
+from tests.fixtures import preprocessed
 
 
 @pytest.fixture(scope="module")

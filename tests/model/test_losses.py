@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from model.losses import MaskedNLL, coverage_loss, masked_nll
+from model.losses import MaskedNLL, TargetNLL, coverage_loss, masked_nll, target_nll
 
 
 def _log_probs():
@@ -51,3 +51,15 @@ def test_keras_loss_matches_the_function_and_round_trips():
         float(masked_nll(targets, _log_probs(), label_smoothing=0.2)), abs=1e-6)
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
     assert isinstance(clone, MaskedNLL) and clone.label_smoothing == 0.2
+
+
+def test_target_nll_is_masked_nll_from_the_gathered_targets():
+    targets = np.array([[1, 2, 0]], "int32")  # the last position is pad
+    log_probs = _log_probs()
+    gathered = np.take_along_axis(log_probs, targets[:, :, None], axis=-1)[:, :, 0]  # (1, 3)
+    assert float(target_nll(targets, gathered)) == pytest.approx((-math.log(0.25) - math.log(0.8)) / 2, abs=1e-6)
+    with pytest.raises(ValueError, match=r"\(batch, tgt\)"):
+        target_nll(targets, log_probs)
+    clone = keras.losses.deserialize(keras.losses.serialize(TargetNLL()))
+    assert isinstance(clone, TargetNLL)
+    assert float(clone(targets, gathered)) == pytest.approx(float(target_nll(targets, gathered)), abs=1e-6)

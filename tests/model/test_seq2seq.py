@@ -2,18 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from configs.schema import ModelConfig
 from model.losses import MaskedNLL, coverage_loss, masked_nll
 from model.seq2seq import Seq2Seq, build_seq2seq
-
-VOCAB = 50  # as in conftest.tiny_batch
-
-
-def _config(**overrides):
-    values = dict(embedding_dim=8, encoder_units=8, decoder_units=12, attention_units=10, max_source_tokens=9,
-                  max_target_tokens=7)
-    values.update(overrides)
-    return ModelConfig(**values)
+from tests.model.tiny import VOCAB, tiny_config as _config
 
 
 def test_build_from_config_and_call(tiny_batch):
@@ -112,33 +103,3 @@ def test_mixed_precision_runs_and_keeps_float32_probabilities(tiny_batch):
     assert keras.backend.standardize_dtype(step_log_probs.dtype) == "float32"
     np.testing.assert_allclose(np.exp(np.asarray(log_probs)).sum(-1), 1.0, atol=1e-3)
     np.testing.assert_allclose(np.asarray(step_log_probs), np.asarray(log_probs)[:, 0], atol=0.05)
-
-
-@pytest.mark.parametrize("overrides", [dict(), dict(pointer_generator=False, attention="luong")])
-def test_scoring_the_targets_alone_matches_the_whole_distribution(overrides, tiny_batch):
-    """The training fast path (summary_out among the inputs): same log P(y), loss and gradients."""
-    import tensorflow as tf
-
-    model = build_seq2seq(_config(**overrides), VOCAB, coverage_loss_weight=1.0)
-    rng = np.random.default_rng(1)
-    targets = rng.integers(4, VOCAB, tiny_batch["summary_in"].shape).astype("int32")
-    targets[:, 0] = tiny_batch["article_ids"][:, 2]  # a token that is also in the source: the copy term counts
-    targets[2, 5:] = 0
-    scored = dict(tiny_batch, summary_out=targets)
-
-    def loss_and_grads(inputs):
-        with tf.GradientTape() as tape:
-            loss = masked_nll(targets, model(inputs, training=False))
-        return float(loss), tape.gradient(loss, model.trainable_variables)
-
-    full = np.asarray(model(tiny_batch))
-    fast = np.asarray(model(scored))
-    assert fast.shape == targets.shape
-    np.testing.assert_allclose(fast, np.take_along_axis(full, targets[:, :, None], axis=-1)[:, :, 0], atol=1e-5)
-    (loss_full, grads_full), (loss_fast, grads_fast) = loss_and_grads(tiny_batch), loss_and_grads(scored)
-    assert loss_fast == pytest.approx(loss_full, abs=1e-5)
-    for a, b in zip(grads_full, grads_fast):
-        np.testing.assert_allclose(np.asarray(tf.convert_to_tensor(b)), np.asarray(tf.convert_to_tensor(a)),
-                                   atol=1e-5)
-    with pytest.raises(ValueError, match="label smoothing"):
-        masked_nll(targets, fast, label_smoothing=0.1)

@@ -11,7 +11,7 @@ import pytest
 
 from configs.load import load_config
 from model import trainer
-from tests.pipeline.fixtures import preprocessed
+from tests.fixtures import preprocessed
 
 TINY = ["model.embedding_dim=16", "model.encoder_units=16", "model.decoder_units=32", "model.attention_units=16",
         "model.max_source_tokens=40", "model.max_target_tokens=10", "train.batch_size=8",
@@ -74,3 +74,24 @@ def test_a_killed_run_resumes_and_finishes(data_dir, tmp_path):
     resumed = epochs[len(epochs_before):]
     assert resumed and resumed[0] >= 1 and resumed[-1] == 3  # picked up from the backup, not from epoch 0
     assert (model_dir / "model.keras").exists()
+
+
+def test_training_leaves_the_global_dtype_policy_and_op_determinism_as_they_were():
+    import dataclasses
+
+    import keras
+    from tensorflow.python.framework import config as tf_config
+
+    from configs.schema import TrainConfig
+
+    cfg = dataclasses.replace(TrainConfig(), mixed_precision="auto", deterministic=True)
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert not tf_config.is_op_determinism_enabled()
+    with trainer._precision(cfg, gpu=True), trainer._determinism(cfg):
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        assert tf_config.is_op_determinism_enabled()
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert not tf_config.is_op_determinism_enabled()
+    with pytest.raises(RuntimeError, match="boom"), trainer._precision(cfg, gpu=True):
+        raise RuntimeError("boom")  # restored on the way out of a failed run too
+    assert keras.mixed_precision.global_policy().name == "float32"

@@ -3,7 +3,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from configs.schema import DedupConfig
 from pipeline.dedup import FindDuplicates, MinHasher, exact_key, leakage_report
-from tests.pipeline.fixtures import local_pipeline, pairs
+from tests.fixtures import local_pipeline, pairs
 
 
 def test_exact_key_folds_case_and_whitespace():

@@ -1,34 +1,27 @@
 from pipeline import stats
 
 
-def _lengths(split, *pairs):
+def test_lengths_fall_into_their_bins_and_summarize_to_means_and_histograms():
     s = stats.empty_stats()
-    for article, summary in pairs:
-        stats.add_lengths(s, split, article, summary)
-    return s
+    for article, summary in ((7, 1), (8, 2), (300, 40), (5000, 8)):
+        stats.add_lengths(s, "train", article, summary)
+    summary = stats.summarize(s)["train"]
+    assert summary["records"] == 4
+    assert summary["article_tokens"]["mean"] == round((7 + 8 + 300 + 5000) / 4, 1)
+    assert summary["article_tokens"]["max"] == 5000 and summary["summary_tokens"]["max"] == 40
+    histogram = summary["article_tokens"]["histogram"]
+    assert histogram["<8"] == 1 and histogram["8-15"] == 1 and histogram["256-383"] == 1
+    assert histogram[">=4096"] == 1 and sum(histogram.values()) == 4
+    assert summary["summary_tokens"]["histogram"]["<8"] == 2 and summary["summary_tokens"]["histogram"]["8-15"] == 1
 
 
-def test_accounting_combines_counts_and_lengths_in_any_grouping():
-    fn = stats.Accounting()
-    elements = [("counts", {"input": 3, "dropped:empty": 1}), ("lengths", _lengths("train", (10, 2), (300, 40))),
-                ("counts", {"input": 2}), ("lengths", _lengths("test", (5, 1))),
-                ("lengths", _lengths("train", (20, 3)))]
-    whole = fn.create_accumulator()
-    for e in elements:
-        whole = fn.add_input(whole, e)
-    left, right = fn.create_accumulator(), fn.create_accumulator()
-    for e in elements[:2]:
-        left = fn.add_input(left, e)
-    for e in elements[2:]:
-        right = fn.add_input(right, e)
-    merged = fn.extract_output(fn.merge_accumulators([left, fn.create_accumulator(), right]))
-    assert merged == fn.extract_output(whole)
-    assert merged["counts"] == {"input": 5, "dropped:empty": 1}
-    assert merged["lengths"]["train"]["records"] == 3
-    assert merged["lengths"]["train"]["article_max"] == 300 and merged["lengths"]["train"]["summary_sum"] == 45
-    assert merged["lengths"]["test"]["records"] == 1
-
-
-def test_accounting_of_nothing_is_empty():
-    fn = stats.Accounting()
-    assert fn.extract_output(fn.merge_accumulators([fn.create_accumulator()])) == {"counts": {}, "lengths": {}}
+def test_merge_adds_counts_and_keeps_maxima_without_changing_its_inputs():
+    a, b = stats.empty_stats(), stats.empty_stats()
+    stats.add_lengths(a, "train", 10, 2)
+    stats.add_lengths(b, "train", 30, 1)
+    stats.add_lengths(b, "test", 4, 4)
+    merged = stats.merge([a, b])
+    assert merged["train"]["records"] == 2 and merged["train"]["article_sum"] == 40
+    assert merged["train"]["article_max"] == 30 and merged["train"]["summary_max"] == 2
+    assert merged["test"]["records"] == 1
+    assert a["train"]["records"] == 1  # inputs untouched

@@ -8,8 +8,9 @@ import pytest
 
 from configs.load import load_config
 from configs.schema import SummarizeConfig
+from contract.export_format import ExportInfo
 from pipeline import summarize
-from tests.pipeline.fixtures import exported, local_pipeline, pairs, write_jsonl
+from tests.fixtures import exported, local_pipeline, pairs, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +125,8 @@ class _FakeModule:
 
 def test_a_bad_document_does_not_take_down_its_batch_mates():
     dofn = summarize._Summarize(SummarizeConfig(batch_size=4), shared_handle=None, total=3)
-    dofn._model = type("Loaded", (), {"module": _FakeModule(), "info": {"fingerprint": "f", "max_source_tokens": 9}})()
+    dofn._model = type("Loaded", (), {"module": _FakeModule(), "info": ExportInfo(
+        fingerprint="f", max_source_tokens=9, decode={}, vocab_sha256="v")})()
     dofn._start, dofn._count, dofn._last_log = 0.0, 0, 1e18
     docs = [{"id": "a", "text": "alpha text"}, {"id": "bad", "text": "POISON"}, {"id": "c", "text": "gamma"}]
     out = list(dofn.process((0, docs)))
@@ -138,7 +140,7 @@ def test_a_bad_document_does_not_take_down_its_batch_mates():
 def test_a_truncated_input_fails_before_anything_is_written(tmp_path, export_dir):
     import gzip
 
-    from pipeline.errors import InputError
+    from workspace.errors import InputError
 
     data = gzip.compress("".join(json.dumps({"id": r["id"], "article": r["article"]}) + "\n"
                                  for r in pairs(200, seed=9)).encode())

@@ -1,0 +1,202 @@
+"""The ROUGE report: one JSON dict with every figure, its Markdown page, and per-document rows.
+
+Scores in the JSON are fractions (0-1) as rouge-score gives them; the Markdown shows them x100. Systems
+are keyed by role: "system" (the predictions), "compare" (a second system), "lead-k", "oracle".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+
+from evaluation.rouge import FIELDS
+
+REPORT_FORMAT = "sumflow.evaluate/v1"
+RANKING_METRIC = "rougeLsum"  # worst/best documents; the first metric when it is not computed
+SHOWN = 5  # worst and best documents listed
+BAR_WIDTH = 40
+LABELS = {"rouge1": "R-1", "rouge2": "R-2", "rougeL": "R-L", "rougeLsum": "R-Lsum"}
+
+
+@dataclasses.dataclass(frozen=True)
+class SystemResult:
+    """One system's figures. scores: (documents, metrics, 3) P/R/F; low/high: (metrics, 3) or None."""
+
+    role: str
+    name: str
+    texts: Sequence[str]
+    scores: np.ndarray
+    low: Optional[np.ndarray]
+    high: Optional[np.ndarray]
+    stats: dict  # evaluation.summary_stats.summary_stats(...)
+
+
+def _length_summary(lengths: Sequence[int]) -> dict:
+    values = np.asarray(lengths, dtype=np.float64)
+    return {"mean": float(values.mean()), "median": float(np.median(values)), "min": int(values.min()),
+            "max": int(values.max())}
+
+
+def _text_stats(stats: dict) -> dict:
+    novel = stats["novel"]
+    return {"length": _length_summary(stats["length"]),
+            "novel_ngrams": None if novel is None else {str(n): rate for n, rate in novel.items()},
+            "repeated_ngrams": {str(n): rate for n, rate in stats["repeated"].items()}}
+
+
+def _system_entry(result: SystemResult, metrics: Sequence[str]) -> dict:
+    means = result.scores.mean(axis=0)  # (metrics, 3)
+    scores = {}
+    for m, metric in enumerate(metrics):
+        scores[metric] = {field: {"mean": float(means[m, f]),
+                                  "low": None if result.low is None else float(result.low[m, f]),
+                                  "high": None if result.high is None else float(result.high[m, f])}
+                          for f, field in enumerate(FIELDS)}
+    return {"name": result.name, "scores": scores, **_text_stats(result.stats)}
+
+
+def _ranked(ids, result: SystemResult, references, metrics) -> tuple[list, list]:
+    key = metrics.index(RANKING_METRIC) if RANKING_METRIC in metrics else 0
+    f = result.scores[:, key, 2]
+    order = sorted(range(len(ids)), key=lambda i: (f[i], ids[i]))  # ties in id order
+
+    def row(i: int) -> dict:
+        return {"id": ids[i], **{metric: float(result.scores[i, m, 2]) for m, metric in enumerate(metrics)},
+                "prediction": result.texts[i], "reference": references[i][0]}
+
+    return [row(i) for i in order[:SHOWN]], [row(i) for i in reversed(order[-SHOWN:])]
+
+
+def build_report(*, ids: Sequence[str], metrics: Sequence[str], results: Sequence[SystemResult],
+                 references: Sequence[Sequence[str]], reference_stats: dict, histogram: dict,
+                 paired: Optional[dict], settings: dict) -> dict:
+    """The report dict; `results[0]` is the evaluated system (its documents are ranked)."""
+    worst, best = _ranked(ids, results[0], references, list(metrics))
+    return {
+        "format": REPORT_FORMAT,
+        "documents": len(ids),
+        "metrics": list(metrics),
+        "settings": settings,
+        "systems": {r.role: _system_entry(r, metrics) for r in results},
+        "reference": _text_stats(reference_stats),
+        "length_histogram": histogram,
+        "paired_test": paired,
+        "ranked_by": metrics[metrics.index(RANKING_METRIC)] if RANKING_METRIC in metrics else metrics[0],
+        "worst": worst,
+        "best": best,
+    }
+
+
+def per_document_rows(ids: Sequence[str], metrics: Sequence[str],
+                      results: Sequence[SystemResult]) -> Iterator[dict]:
+    """One row a document: {"id", role: {metric: {"precision", "recall", "fmeasure"}}}."""
+    for i, doc_id in enumerate(ids):
+        row: dict = {"id": doc_id}
+        for r in results:
+            row[r.role] = {metric: dict(zip(FIELDS, map(float, r.scores[i, m]))) for m, metric in enumerate(metrics)}
+        yield row
+
+
+# --- Markdown ---------------------------------------------------------------------------------------------
+
+def _pct(value: Optional[float], digits: int = 2) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}"
+
+
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | {
+    "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
+
+
+def escape(text: str) -> str:
+    """A user's string (summary, id, system name) as literal Markdown text: no markup, no raw HTML, no table
+    cell break. Every user string in the report goes through here."""
+    return str(text).translate(_MARKDOWN_SPECIAL)
+
+
+def _cell(text: str, limit: int = 100) -> str:
+    flat = " / ".join(line.strip() for line in str(text).splitlines() if line.strip())
+    flat = flat if len(flat) <= limit else flat[:limit - 1] + "…"
+    return escape(flat)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def render_table(report: dict) -> str:
+    """The F1 table with confidence intervals (what the job prints)."""
+    metrics = report["metrics"]
+    rows = []
+    for entry in report["systems"].values():
+        cells = [escape(entry["name"])]
+        for metric in metrics:
+            f = entry["scores"][metric]["fmeasure"]
+            interval = "" if f["low"] is None else f" [{_pct(f['low'])}, {_pct(f['high'])}]"
+            cells.append(_pct(f["mean"]) + interval)
+        rows.append(cells)
+    return "\n".join(_table(["system"] + [f"{LABELS[m]} F1" for m in metrics], rows))
+
+
+def _histogram_lines(histogram: dict) -> list[str]:
+    edges = histogram["edges"]
+    peak = max((max(c) for c in histogram["counts"].values()), default=0) or 1
+    lines = ["```"]
+    for name, counts in histogram["counts"].items():
+        lines.append(str(name).replace("`", "'"))  # inside a code fence: no fence breaks
+        for i, count in enumerate(counts):
+            bar = "█" * round(BAR_WIDTH * count / peak)
+            span = f"{edges[i]}-{edges[i + 1] - 1}" if i + 1 < len(edges) else f">= {edges[i]}"
+            lines.append(f"  {span:>9} {bar:<{BAR_WIDTH}} {count}")
+    return lines + ["```"]
+
+
+def render_markdown(report: dict) -> str:
+    metrics, settings = report["metrics"], report["settings"]
+    labels = [LABELS[m] for m in metrics]
+    systems = report["systems"]
+    ci = (f"{100 * settings['confidence']:g}% bootstrap intervals ({settings['bootstrap_samples']} resamples, "
+          f"seed {settings['seed']})" if settings["bootstrap_samples"] else "no bootstrap intervals")
+    out = ["# ROUGE report", "",
+           f"{report['documents']} documents; rouge-score {settings['rouge_score_version']}, tokenizer "
+           f"`{settings['tokenizer']}`, stemming {'on' if settings['use_stemmer'] else 'off'}; {ci}. "
+           "Scores x100.", ""]
+    split = settings["split_by_regex"]
+    if split["predictions"] or split["references"]:
+        out += [f"For ROUGE-Lsum, {split['predictions']} predictions and {split['references']} references had "
+                "no newline and were split into sentences by the regex splitter (contract/sentences.py).", ""]
+    out += ["## F1 [confidence interval]", "", render_table(report), "", "## Precision / recall", ""]
+    out += _table(["system"] + [f"{label} P / R" for label in labels],
+                  [[escape(e["name"])] + [f"{_pct(e['scores'][m]['precision']['mean'])} / "
+                                  f"{_pct(e['scores'][m]['recall']['mean'])}" for m in metrics]
+                   for e in systems.values()])
+    paired = report["paired_test"]
+    if paired:
+        out += ["", f"## Paired bootstrap test: {escape(paired['a'])} vs {escape(paired['b'])}", "",
+                f"p-value of \"{escape(paired['a'])} is not better\" ({paired['samples']} resamples, seed "
+                f"{paired['seed']}); F1 difference x100.", ""]
+        out += _table(["metric", "Δ F1", "interval", "p-value", "A wins"],
+                      [[LABELS[m], _pct(t["delta"]), f"[{_pct(t['low'])}, {_pct(t['high'])}]", f"{t['p_value']:.4f}",
+                        f"{100 * t['a_wins']:.1f}%"] for m, t in paired["metrics"].items()])
+    texts = list(systems.values()) + [dict(report["reference"], name="reference")]
+    out += ["", "## Lengths (tokens)", ""]
+    out += _table(["text", "mean", "median", "min", "max"],
+                  [[escape(e["name"]), f"{e['length']['mean']:.1f}", f"{e['length']['median']:g}",
+                    str(e["length"]["min"]), str(e["length"]["max"])] for e in texts])
+    out += [""] + _histogram_lines(report["length_histogram"])
+    orders = list(report["reference"]["repeated_ngrams"])
+    if report["reference"]["novel_ngrams"] is not None:
+        out += ["", "## Novel n-grams (% of a summary's n-grams not in its article)", ""]
+        out += _table(["text"] + [f"{n}-grams" for n in orders],
+                      [[escape(e["name"])] + [_pct(e["novel_ngrams"][n], 1) for n in orders] for e in texts])
+    out += ["", "## Repeated n-grams (% of a summary's n-grams that repeat one earlier in it)", ""]
+    out += _table(["text"] + [f"{n}-grams" for n in orders],
+                  [[escape(e["name"])] + [_pct(e["repeated_ngrams"][n], 1) for n in orders] for e in texts])
+    for title, rows in (("Worst", report["worst"]), ("Best", report["best"])):
+        out += ["", f"## {title} {len(rows)} documents by {LABELS[report['ranked_by']]} F1 "
+                    f"({escape(systems['system']['name'])})", ""]
+        out += _table(["id"] + labels + ["prediction", "reference"],
+                      [[_cell(r["id"], 40)] + [_pct(r[m]) for m in metrics] + [_cell(r["prediction"]),
+                                                                             _cell(r["reference"])] for r in rows])
+    return "\n".join(out) + "\n"

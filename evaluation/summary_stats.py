@@ -1,0 +1,67 @@
+"""Text statistics of summaries that ROUGE does not show: length, novel n-grams, repeated n-grams.
+
+Counted on `RougeTokenizer` tokens without stemming (lowercased words as ROUGE sees them), n = 1..4.
+Rates are pooled over the corpus (all n-grams of all summaries), not means of per-document rates.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from evaluation.rouge import RougeTokenizer
+
+ORDERS = (1, 2, 3, 4)
+
+
+def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    return list(zip(*(tokens[i:] for i in range(n))))
+
+
+def article_index(articles: Sequence[str], *, tokenizer: RougeTokenizer) -> list[str]:
+    """Each article's tokens as one string, " w1 w2 ... ", for `summary_stats` to search n-grams in."""
+    return [" " + " ".join(tokenizer.tokenize(article)) + " " for article in articles]
+
+
+def summary_stats(summaries: Sequence[str], *, tokenizer: RougeTokenizer,
+                  articles: Optional[Sequence[str]] = None) -> dict:
+    """{"length": per-summary token counts (list), "novel": {n: rate} or None, "repeated": {n: rate}}.
+
+    novel[n]: share of the summaries' n-grams that do not occur in their article (None without articles).
+    repeated[n]: share of the summaries' n-grams that repeat an earlier n-gram of the same summary.
+    articles: `article_index` of the articles, in the order of `summaries`.
+    """
+    lengths = []
+    total = dict.fromkeys(ORDERS, 0)
+    novel = dict.fromkeys(ORDERS, 0)
+    repeated = dict.fromkeys(ORDERS, 0)
+    for i, summary in enumerate(summaries):
+        tokens = tokenizer.tokenize(summary)
+        lengths.append(len(tokens))
+        for n in ORDERS:
+            grams = _ngrams(tokens, n)
+            total[n] += len(grams)
+            repeated[n] += len(grams) - len(set(grams))
+            if articles is not None:  # a substring search (C speed) instead of a set of article n-grams
+                novel[n] += sum(1 for g in grams if " " + " ".join(g) + " " not in articles[i])
+    return {
+        "length": lengths,
+        "novel": None if articles is None else {n: novel[n] / max(total[n], 1) for n in ORDERS},
+        "repeated": {n: repeated[n] / max(total[n], 1) for n in ORDERS},
+    }
+
+
+def length_histogram(lengths: dict[str, Sequence[int]], *, bins: int = 10) -> dict:
+    """Counts of token lengths per named text in shared bins: {"edges": [...], "counts": {name: [...]}}.
+
+    Bin i holds lengths in [edges[i], edges[i+1]); the last bin holds every length >= edges[-1]. The bins
+    are whole numbers of equal width covering 0 to the largest 99th percentile of any text (so a few very
+    long references do not squeeze the rest into one bin), shared so every text is drawn on one scale.
+    """
+    top = max((float(np.percentile(v, 99)) for v in lengths.values() if len(v)), default=0.0)
+    width = max(1, int(np.ceil((top + 1) / (bins - 1))))
+    edges = [i * width for i in range(bins)]
+    counts = {name: np.bincount(np.minimum(np.asarray(v, dtype=np.int64) // width, bins - 1),
+                                minlength=bins).tolist() for name, v in lengths.items()}
+    return {"edges": edges, "counts": counts}

@@ -1,0 +1,51 @@
+import pytest
+
+from contract.records import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from contract.tokenizer import Tokenizer, tf_tokenizer, train_sentencepiece
+from tests.fixtures import pairs
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("spm")
+    sentences = tmp / "sentences.txt"
+    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in pairs(60)))
+    return train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp / "spm"), vocab_size=400)
+
+
+TEXTS = ["River stone market engine.", "Caf\u00e9 \u00fcber \u4e16\u754c zeppelin!", "line one\nline two", ""]
+
+
+def test_reserved_ids_and_round_trip(model_path):
+    tok = Tokenizer.load(model_path)
+    assert (tok._sp.pad_id(), tok._sp.unk_id(), tok._sp.bos_id(), tok._sp.eos_id()) == (
+        PAD_ID, UNK_ID, BOS_ID, EOS_ID)
+    ids = tok.encode(TEXTS)
+    assert UNK_ID not in sum(ids, [])  # byte fallback: unseen characters still have ids
+    assert tok.decode(ids[1]) == TEXTS[1]
+    assert tok.decode(ids[2]) == "line one\nline two"  # sentence breaks survive (byte fallback), for ROUGE-Lsum
+
+
+def test_python_and_tensorflow_graph_tokenizers_agree(model_path):
+    """Training data is tokenized in Python; exported models tokenize in the TF graph: ids must match."""
+    import tensorflow as tf
+
+    tok = Tokenizer.load(model_path)
+    graph = tf_tokenizer(tok.model_proto)
+    texts = TEXTS + [r["article"] for r in pairs(20, seed=5)]
+    graph_ids = graph.tokenize(tf.constant(texts)).to_list()
+    assert graph_ids == tok.encode(texts)
+    detok = [t.decode("utf-8") for t in graph.detokenize(tf.ragged.constant(tok.encode(texts))).numpy()]
+    assert detok == [tok.decode(ids) for ids in tok.encode(texts)]
+
+
+def test_vocab_hash_ignores_training_path_and_survives_pickle(model_path, tmp_path):
+    import pickle
+
+    tok = Tokenizer.load(model_path)
+    assert pickle.loads(pickle.dumps(tok)).vocab_sha256() == tok.vocab_sha256()
+    sentences = tmp_path / "s.txt"
+    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in pairs(60)))
+    other = train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp_path / "elsewhere"),
+                                vocab_size=400)
+    assert Tokenizer.load(other).vocab_sha256() == tok.vocab_sha256()  # same data + seed -> same vocab
