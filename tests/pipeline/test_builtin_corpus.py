@@ -1,0 +1,145 @@
+import os
+import textwrap
+
+import pytest
+
+from pipeline import builtin_corpus
+from pipeline.builtin_corpus import MIN_BODY_WORDS, docstring_pairs, module_files, split_docstring
+
+BODY = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
+       "seventeen eighteen nineteen twenty"  # MIN_BODY_WORDS words
+
+SOURCE = textwrap.dedent('''\
+    """Module summary in words.
+
+    ''' + BODY + '''
+    """
+
+
+    class Widget:
+        """A widget that turns.
+
+        It turns
+        and turns. ''' + BODY + '''
+
+        Second paragraph.
+        """
+
+        def spin(self):
+            """Spin the widget around.
+
+            ''' + BODY + '''
+            """
+
+            def inner():
+                """Inner helper of spin.
+
+                ''' + BODY + '''
+                """
+
+        async def wait(self):
+            """Wait for the widget.
+
+            ''' + BODY + '''
+            """
+
+        def bare(self):
+            """Only a summary line, no body."""
+
+
+    def short():
+        """Has too short a body.
+
+        Just five words here now.
+        """
+    ''')
+
+
+def test_min_body_words_is_twenty():
+    assert MIN_BODY_WORDS == 20 == len(BODY.split())
+
+
+def test_a_docstring_splits_into_its_summary_paragraph_and_body():
+    doc = f"Return the\n  parsed   value.\n\n{BODY}\n\n\n\nMore   text\nhere."
+    assert split_docstring(doc) == ("Return the parsed value.", BODY + "\nMore text here.")
+
+
+@pytest.mark.parametrize("doc", [
+    "",
+    "Only one paragraph, however long it is: " + BODY,
+    "Two words.\n\n" + BODY,  # a summary needs three words
+    "Summary of three.\n\n" + BODY.rsplit(" ", 1)[0],  # nineteen body words
+    "Summary of three.\n\n\n\n",
+])
+def test_docstrings_without_a_body_worth_summarising_give_nothing(doc):
+    assert split_docstring(doc) is None
+
+
+def test_the_shortest_pair_kept():
+    assert split_docstring("Summary of three.\n\n" + BODY) == ("Summary of three.", BODY)
+
+
+def test_module_files_are_sorted_and_leave_out_tests_and_vendored_trees(tmp_path):
+    for rel in ("b.py", "a.py", "notes.txt", "pkg/__init__.py", "pkg/mod.py", "pkg/tests/t.py", "test/x.py",
+                ".hidden/h.py", "__pycache__/c.py", "site-packages/s.py", "idlelib/i.py", "pkg/sub/deep.py"):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    assert module_files(str(tmp_path)) == [str(tmp_path / p) for p in
+                                           ("a.py", "b.py", "pkg/__init__.py", "pkg/mod.py", "pkg/sub/deep.py")]
+
+
+def test_docstring_pairs_of_a_module_its_classes_and_nested_functions(tmp_path):
+    path = tmp_path / "pkg" / "mod.py"
+    path.parent.mkdir()
+    path.write_text(SOURCE)
+    records = docstring_pairs(str(path), root=str(tmp_path))
+    assert [(r["id"], r["summary"]) for r in records] == [
+        ("stdlib:pkg.mod", "Module summary in words."),
+        ("stdlib:pkg.mod.Widget", "A widget that turns."),
+        ("stdlib:pkg.mod.Widget.spin", "Spin the widget around."),
+        ("stdlib:pkg.mod.Widget.spin.inner", "Inner helper of spin."),
+        ("stdlib:pkg.mod.Widget.wait", "Wait for the widget."),
+    ]
+    assert records[1] == {"id": "stdlib:pkg.mod.Widget", "article": f"It turns and turns. {BODY}\nSecond paragraph.",
+                          "summary": "A widget that turns.", "split": "", "origin": str(path)}
+    assert {r["article"] for r in records[2:]} == {BODY}
+
+
+def test_a_package_is_named_by_its_folder(tmp_path):
+    path = tmp_path / "pkg" / "__init__.py"
+    path.parent.mkdir()
+    path.write_text(f'"""Package summary in words.\n\n{BODY}\n"""\n')
+    assert [r["id"] for r in docstring_pairs(str(path), root=str(tmp_path))] == ["stdlib:pkg"]
+
+
+@pytest.mark.parametrize("content", [b"def broken(:\n    pass\n", b"x = 1\x00\n", b"\xff\xfe not source"])
+def test_a_file_that_is_not_python_3_source_gives_no_pairs(tmp_path, content):
+    path = tmp_path / "bad.py"
+    path.write_bytes(content)
+    assert docstring_pairs(str(path), root=str(tmp_path)) == []
+
+
+def test_a_missing_file_gives_no_pairs(tmp_path):
+    assert docstring_pairs(str(tmp_path / "gone.py"), root=str(tmp_path)) == []
+
+
+def test_the_installed_standard_library_gives_stable_ids():
+    root = builtin_corpus.stdlib_dir()
+    files = module_files()
+    json_init = os.path.join(root, "json", "__init__.py")
+    assert json_init in files
+    skipped = ("test", "tests", "idlelib", "lib2to3", "site-packages", "tkinter", "__pycache__")
+    assert [f for f in files if set(os.path.relpath(f, root).split(os.sep)[:-1]) & set(skipped)] == []
+    records = docstring_pairs(json_init)
+    assert [r["id"] for r in records] == ["stdlib:json", "stdlib:json.dump", "stdlib:json.dumps",
+                                          "stdlib:json.load", "stdlib:json.loads"]
+    assert {r["origin"] for r in records} == {json_init}
+
+
+def test_every_standard_library_pair_has_an_article_and_a_summary():
+    records = [r for path in module_files() for r in docstring_pairs(path)]
+    assert len({r["id"] for r in records}) == len(records)  # no id twice: splits are derived from ids
+    bad = [r["id"] for r in records if not r["id"].startswith("stdlib:") or r["split"] != ""
+           or len(r["summary"].split()) < 3 or len(r["article"].split()) < MIN_BODY_WORDS]
+    assert bad == []
