@@ -78,6 +78,9 @@ class CleanConfig:
     strip_html: bool = True
     lowercase: bool = False
     rules: tuple[str, ...] = ()  # dataset-specific rules, e.g. ("cnn_byline",)
+    # The unit of the *_words limits. auto: words where words are separated by spaces, one unit per Han/kana
+    # character where they are not (Chinese, Japanese); words: space-separated only; characters: non-space.
+    length_unit: str = "auto"
     min_article_words: int = 10
     max_article_words: int = 10_000
     min_summary_words: int = 1
@@ -90,6 +93,8 @@ class CleanConfig:
                  "use NFKC (default), NFC, NFD, NFKD or '' for none")
         for rule in self.rules:
             _require(rule in self.RULES, "clean.rules", f"unknown rule {rule!r}; known: {self.RULES}")
+        _require(self.length_unit in ("auto", "words", "characters"), "clean.length_unit",
+                 "use auto (default), words or characters")
         _require(0 <= self.min_article_words <= self.max_article_words, "clean.min_article_words",
                  "must be >= 0 and <= clean.max_article_words")
         _require(0 <= self.min_summary_words <= self.max_summary_words, "clean.min_summary_words",

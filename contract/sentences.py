@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import re
 
+import regex
+
+from contract.text import UNSPACED_CHAR
+
 # Terminal punctuation, then closing quotes/brackets (PTB's '' and -rrb- too, after an optional space),
 # then the whitespace where the text breaks.
 _WESTERN_END = re.compile(r"[.!?]+(?:''|[\"'”’»)\]]|\s(?:''|”|\)|-rrb-)(?=\s))*(?=\s)")
-_CJK_END = re.compile(r"[。！？]+[”’」』）]*")
+# Chinese/Japanese: '。', '！', '？' (and the half-width '｡'), or '!'/'?' right after a Han/kana character,
+# break without whitespace, keeping the quotes and brackets that close the sentence.
+_CJK_END = regex.compile(r"(?:[。！？｡]+|(?<=" + UNSPACED_CHAR + r"[”’」』）)\]\"']*)[!?]+)[”’」』）)\]\"'»]*")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt ft gen gov sen rep lt col sgt capt cmdr adm rev hon pres supt insp "
     "vs etc e.g i.e u.s u.k u.n a.m p.m no jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split())
@@ -35,8 +41,9 @@ def split_sentences(text: str) -> list[str]:
     A line breaks after '.', '!' or '?' (with any closing quotes or brackets that follow) and whitespace,
     unless the punctuation ends a known abbreviation ("Mr.", "U.S.") or an initial ("J."), or the next word
     starts with a lowercase letter. A stand-alone '.' (PTB-tokenized, lowercased text such as CNN/DM's)
-    always breaks ("..." only before a word that does not start lowercase). '。', '！' and '？' break
-    without whitespace. No sentence is empty; each is stripped.
+    always breaks ("..." only before a word that does not start lowercase). '。', '！' and '？' (and '!', '?'
+    after Han/kana) break without whitespace, with the quotes and brackets that close the sentence. No
+    sentence is empty; each is stripped.
     """
     sentences: list[str] = []
     for line in text.split("\n"):

@@ -22,6 +22,7 @@ import regex
 
 from evaluation.parallel import map_chunks
 from contract.sentences import lsum_text
+from contract.text import UNSPACED_CHAR
 
 METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 TOKENIZERS = ("unicode", "default")
@@ -32,8 +33,7 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+")
 # Scripts written without spaces between words score one character a token (as Chinese ROUGE usually
 # does); other scripts keep runs of letters, combining marks (Devanagari vowel signs...) and decimal digits.
 # Known limit: Thai, Lao, Khmer and Burmese runs are whole phrases, not words.
-_UNICODE_WORD = regex.compile(
-    r"[\p{Han}\p{Hiragana}\p{Katakana}]|[[\p{L}\p{M}\p{Nd}]--[\p{Han}\p{Hiragana}\p{Katakana}]]+", regex.V1)
+_UNICODE_WORD = regex.compile(UNSPACED_CHAR + r"|[[\p{L}\p{M}\p{Nd}]--" + UNSPACED_CHAR + "]+", regex.V1)
 
 
 class _StemCache(dict):

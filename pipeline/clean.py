@@ -25,17 +25,17 @@ def clean_record(record: dict, cfg: CleanConfig) -> tuple[dict | None, str, str]
     article = clean_article(record["article"], cfg)
     summary = text.sentences_per_line(text.normalize(
         record["summary"], unicode_form=cfg.unicode_form, strip_html=cfg.strip_html, lowercase=cfg.lowercase))
-    article_words, summary_words = text.word_count(article), text.word_count(summary)
-    if article_words == 0:
+    if not article.strip():
         return None, "empty_article", ""
-    if summary_words == 0:
+    if not summary.strip():
         return None, "empty_summary", ""
-    for name, n, low, high in (("article", article_words, cfg.min_article_words, cfg.max_article_words),
-                               ("summary", summary_words, cfg.min_summary_words, cfg.max_summary_words)):
+    for name, value, low, high in (("article", article, cfg.min_article_words, cfg.max_article_words),
+                                   ("summary", summary, cfg.min_summary_words, cfg.max_summary_words)):
+        n = text.length(value, cfg.length_unit)
         if n < low:
-            return None, f"{name}_too_short", f"{n} words < {low}"
+            return None, f"{name}_too_short", f"{n} {text.unit_name(value, cfg.length_unit)} < {low}"
         if n > high:
-            return None, f"{name}_too_long", f"{n} words > {high}"
+            return None, f"{name}_too_long", f"{n} {text.unit_name(value, cfg.length_unit)} > {high}"
     return {"id": record["id"], "article": article, "summary": summary, "split": record.get("split", "")}, "", ""
 
 

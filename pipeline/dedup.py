@@ -15,13 +15,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 
 import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
+from contract import text
 from configs.schema import DedupConfig
 from pipeline.dead_letters import dead_letter
 
@@ -29,7 +29,6 @@ SPLIT_RANK = {"test": 0, "validation": 1, "train": 2}
 # datasketch's MinHash values are below 2**32 (its _max_hash): uint32 holds them exactly, in half the bytes
 # of its uint64 (what the signature joins hold per record).
 SIGNATURE_DTYPE = np.uint32
-_WORD = re.compile(r"\w+")
 
 
 def exact_key(article: str) -> str:
@@ -37,7 +36,7 @@ def exact_key(article: str) -> str:
 
 
 def shingles(article: str, n: int) -> list[bytes]:
-    words = _WORD.findall(article.lower())
+    words = text.units(article)  # words; Han/kana characters one by one
     if len(words) <= n:
         return [" ".join(words).encode("utf-8")]
     return [" ".join(words[i:i + n]).encode("utf-8") for i in range(len(words) - n + 1)]

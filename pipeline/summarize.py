@@ -54,7 +54,7 @@ class _CleanDocument(beam.DoFn):
             yield pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="empty_document",
                                                            origin=doc["origin"]))
             return
-        yield length_bucket(text.word_count(cleaned)), {"id": doc["id"], "text": cleaned}
+        yield length_bucket(text.length(cleaned)), {"id": doc["id"], "text": cleaned}
 
 
 class _LoadedModel:
@@ -114,19 +114,20 @@ class _Summarize(beam.DoFn):
         return results
 
     def _chunked(self, document: str, tokens: int, limit: int) -> dict:
-        """Consecutive sentences packed into chunks that fit the model (token counts estimated per word)."""
+        """Consecutive sentences packed into chunks that fit the model (token counts estimated per length unit:
+        a word, or a Han/kana character)."""
         sentences = text.split_sentences(document)
-        tokens_per_word = tokens / max(text.word_count(document), 1)
-        budget = 0.9 * limit  # the estimate is per word, not exact: leave a margin
+        tokens_per_unit = tokens / max(text.length(document), 1)
+        budget = 0.9 * limit  # the estimate is per unit, not exact: leave a margin
         chunks, current, used = [], [], 0.0
         for sentence in sentences:
-            cost = text.word_count(sentence) * tokens_per_word
+            cost = text.length(sentence) * tokens_per_unit
             if current and used + cost > budget:
-                chunks.append(" ".join(current))
+                chunks.append(text.join_sentences(current))
                 current, used = [], 0.0
             current.append(sentence)
             used += cost
-        chunks.append(" ".join(current))
+        chunks.append(text.join_sentences(current))
         parts = self._run(chunks)
         return {"summary": "\n".join(p["summary"] for p in parts), "source_tokens": tokens,
                 "summary_tokens": sum(p["summary_tokens"] for p in parts),

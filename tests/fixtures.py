@@ -27,10 +27,28 @@ def pairs(n: int, seed: int = 0) -> list[dict]:
     return [pair(rng, i) for i in range(n)]
 
 
-def write_jsonl(path, records, extra_lines=()) -> None:
+# Chinese words of two characters, written for these tests (no corpus text): sentences without spaces.
+ZH_WORDS = ("河流 石头 市场 引擎 港口 冬天 花园 信号 铜器 灯笼 山谷 草地 火箭 铅笔 雷声 轨道 银色 森林 桥梁 蜡烛 "
+            "沙漠 岛屿 镜子 星球 丝带 马鞍 隧道 提琴 窗户 黄色 铁锚 篮子 仙人 飞龙 余火 猎鹰 冰川 锤子 丛林 水壶 "
+            "柠檬 磁铁 花蜜 牡蛎 鹦鹉 石英 乌鸦 螺旋 老虎 雨伞 船只 核桃").split()
+
+
+def zh_sentence(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(ZH_WORDS) for _ in range(n)) + rng.choice("。。。！？")
+
+
+def zh_pairs(n: int, seed: int = 0) -> list[dict]:
+    """Chinese article/summary pairs: articles of 4-8 sentences (50-230 characters), summaries of 2 sentences."""
+    rng = random.Random(seed)
+    return [{"id": f"zh-{i:04d}",
+             "article": "".join(zh_sentence(rng, rng.randint(6, 14)) for _ in range(rng.randint(4, 8))),
+             "summary": "".join(zh_sentence(rng, rng.randint(3, 6)) for _ in range(2))} for i in range(n)]
+
+
+def write_jsonl(path, records, extra_lines=(), *, ensure_ascii: bool = True) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for r in records:
-            f.write(json.dumps(r) + "\n")
+            f.write(json.dumps(r, ensure_ascii=ensure_ascii) + "\n")
         for line in extra_lines:
             f.write(line + "\n")
 

@@ -34,3 +34,13 @@ def test_newlines_always_split_and_empty_lines_vanish():
 def test_lsum_text_keeps_texts_with_newlines():
     assert lsum_text("A. B.\nC") == "A. B.\nC"
     assert lsum_text("First one. Second one.") == "First one.\nSecond one."
+
+
+def test_chinese_and_japanese_sentences_end_at_their_punctuation_with_closing_quotes():
+    assert split_sentences("他说：“今天很好。”然后走了！你呢？我不知道") == [
+        "他说：“今天很好。”", "然后走了！", "你呢？", "我不知道"]
+    # after NFKC, full-width ！？ are ASCII: they still end a sentence right after Han/kana
+    assert split_sentences("東京は晴れ!明日は雨?「本当に？」と聞いた。") == [
+        "東京は晴れ!", "明日は雨?", "「本当に？」", "と聞いた。"]
+    assert split_sentences("价格为3.5元。Then he left. OK") == ["价格为3.5元。", "Then he left.", "OK"]
+    assert lsum_text("第一句。第二句！") == "第一句。\n第二句！"

@@ -49,3 +49,21 @@ def test_vocab_hash_ignores_training_path_and_survives_pickle(model_path, tmp_pa
     other = train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp_path / "elsewhere"),
                                 vocab_size=400)
     assert Tokenizer.load(other).vocab_sha256() == tok.vocab_sha256()  # same data + seed -> same vocab
+
+
+def test_chinese_round_trips_without_spaces_in_python_and_in_the_graph(tmp_path):
+    import tensorflow as tf
+
+    from tests.fixtures import zh_pairs
+
+    sentences = tmp_path / "zh.txt"
+    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in zh_pairs(80)), encoding="utf-8")
+    tok = Tokenizer.load(train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp_path / "zh"),
+                                             vocab_size=400))
+    texts = ["河流石头市场。\n冬天花园！", "未见过的字：鲸鱼。", "混合 text 与中文。"]
+    ids = tok.encode(texts)
+    assert UNK_ID not in sum(ids, [])
+    assert [tok.decode(row) for row in ids] == texts  # no space is inserted between Han characters
+    graph = tf_tokenizer(tok.model_proto)
+    assert graph.tokenize(tf.constant(texts)).to_list() == ids
+    assert [t.decode("utf-8") for t in graph.detokenize(tf.ragged.constant(ids)).numpy()] == texts

@@ -98,3 +98,22 @@ def test_clean_pairs_assigns_missing_splits_and_dead_letters_the_rest():
         assert_that(out[DROPPED], equal_to([
             {"id": "short", "reason": "article_too_short", "detail": "2 words < 10", "origin": "a.jsonl"},
             {"id": "no-origin", "reason": "empty_summary", "detail": "", "origin": ""}]), label="Dropped")
+
+
+@pytest.mark.parametrize("article, summary, cfg, reason, detail", [
+    ("短文。", "摘要", CleanConfig(), "article_too_short", "2 characters < 10"),
+    ("这是 AI 的文章", "摘要", CleanConfig(), "article_too_short", "6 words+characters < 10"),
+    ("这是一篇足够长的中文文章。", "太长的摘要", CleanConfig(max_summary_words=4), "summary_too_long",
+     "5 characters > 4"),
+    ("这是一篇足够长的中文文章。", "摘要", CleanConfig(length_unit="words"), "article_too_short", "1 words < 10"),
+])
+def test_chinese_lengths_count_characters_and_name_the_unit(article, summary, cfg, reason, detail):
+    assert clean_record({"id": "x", "article": article, "summary": summary}, cfg) == (None, reason, detail)
+
+
+def test_a_chinese_record_is_kept_unspaced_with_its_summary_one_sentence_a_line():
+    record = {"id": "z", "article": "这是一篇足够长的中文文章，讲的是河流。", "summary": "讲河流。很短！"}
+    cleaned, reason, _ = clean_record(record, CleanConfig())
+    assert reason == ""
+    assert cleaned["article"] == "这是一篇足够长的中文文章,讲的是河流。"  # NFKC folds the full-width comma
+    assert cleaned["summary"] == "讲河流。\n很短!"

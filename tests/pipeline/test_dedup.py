@@ -93,3 +93,28 @@ def test_similarity_of_records_sharing_an_id_is_the_highest_pair():
     assert similarity([a], [a]) == 1.0
     assert similarity([b], [a]) == 0.5
     assert similarity([c, b], [a]) == 0.5
+
+
+def test_chinese_shingles_are_characters():
+    from pipeline.dedup import shingles
+
+    assert shingles("我爱自然语言", 5) == ["我 爱 自 然 语".encode(), "爱 自 然 语 言".encode()]
+    assert shingles("Hello big world", 5) == [b"hello big world"]
+
+
+def test_a_near_copy_of_a_chinese_article_is_found_and_a_distinct_one_is_not():
+    from tests.fixtures import zh_pairs
+
+    articles = [p["article"] for p in zh_pairs(2, seed=3)]
+    original = articles[0] + articles[1]
+    near_copy = original.replace(original[40:42], "火箭", 1)  # one word of about 150 changed
+    records = [
+        {"id": "zh-orig", "article": original, "summary": "s", "split": "train"},
+        {"id": "zh-copy", "article": near_copy, "summary": "s", "split": "validation"},
+        {"id": "zh-other", "article": zh_pairs(1, seed=9)[0]["article"], "summary": "s", "split": "train"},
+    ]
+    cfg = DedupConfig(exact=False)
+    with local_pipeline() as p:
+        drops = (p | beam.Create(records) | FindDuplicates(cfg)
+                 | beam.Map(lambda d: (d["id"], d["reason"], d["kept_id"])))
+        assert_that(drops, equal_to([("zh-orig", "near_duplicate", "zh-copy")]))

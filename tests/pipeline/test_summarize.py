@@ -149,3 +149,19 @@ def test_a_truncated_input_fails_before_anything_is_written(tmp_path, export_dir
         summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl.gz"), make_pipeline=local_pipeline,
                       log=lambda m: None)
     assert not os.path.exists(tmp_path / "out" / "_SUCCESS")
+
+
+def test_a_long_chinese_document_is_chunked_at_its_sentences_without_spaces():
+    dofn = summarize._Summarize(SummarizeConfig(batch_size=4), shared_handle=None, total=1)
+    seen = []
+
+    def run(chunks):
+        seen.extend(chunks)
+        return [{"summary": c[:3], "summary_tokens": 3, "truncated": False} for c in chunks]
+
+    dofn._run = run
+    document = "第一句话很长很长。第二句话也很长！第三句话？第四句话很长很长很长。"  # 29 characters, 4 sentences
+    result = dofn._chunked(document, tokens=30, limit=20)  # a chunk holds 0.9 * 20 = 18 tokens, ~1 a character
+    assert seen == ["第一句话很长很长。第二句话也很长！", "第三句话？第四句话很长很长很长。"]
+    assert result == {"summary": "第一句\n第三句", "source_tokens": 30, "summary_tokens": 6, "truncated": False,
+                      "chunks": 2}
