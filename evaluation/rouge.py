@@ -127,7 +127,7 @@ def _score_chunk(pairs: list[tuple[str, Sequence[str]]]) -> np.ndarray:
 
 def score_documents(*, predictions: Sequence[str], references: Sequence[Sequence[str]],
                     metrics: Sequence[str] = METRICS, use_stemmer: bool = True, tokenizer: str = "unicode",
-                    workers: int = 1, chunk_size: int = 64) -> np.ndarray:
+                    workers: int = 1, chunk_size: int = 64, progress: str = "") -> np.ndarray:
     """P/R/F of every document: an array (documents, metrics, 3), last axis in `FIELDS` order.
 
     workers: processes (0 = one per core), each scoring chunks of `chunk_size` documents. The numbers do
@@ -137,5 +137,5 @@ def score_documents(*, predictions: Sequence[str], references: Sequence[Sequence
         raise ValueError(f"{len(predictions)} predictions but {len(references)} reference lists")
     settings = dict(metrics=tuple(metrics), use_stemmer=use_stemmer, tokenizer=tokenizer)
     parts = map_chunks(_score_chunk, list(zip(predictions, references)), workers=workers, chunk_size=chunk_size,
-                       initializer=_start_worker, initargs=(settings,))
+                       initializer=_start_worker, initargs=(settings,), progress=progress)
     return np.concatenate(parts) if parts else np.zeros((0, len(metrics), 3))

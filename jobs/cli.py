@@ -8,13 +8,25 @@ import sys
 
 import click
 
-# Set before TF or Beam load (their workers inherit the environment): TF's C++ INFO lines and Beam's INFO
-# logs would bury the jobs' own messages. Beam installs a root handler on import, hence force=True.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
-
-
 DEBUG_ENV = "SUMFLOW_DEBUG"
+VERBOSE_ENV = "SUMFLOW_VERBOSE"  # set by -v; read by the local Beam runner (its workers' log level)
+VERBOSE_FLAGS = ("-v", "--verbose")
+
+
+def _setup_output(verbose: bool) -> None:
+    """Before TF or Beam load (their workers inherit the environment and descriptor 2): by default the
+    terminal gets sumflow's own lines and real problems only (workspace/terminal.py); -v shows everything."""
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", force=True)
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Beam installs a root handler on import, hence force=True.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    from workspace.terminal import quiet_dependencies
+
+    quiet_dependencies()
 
 
 class _Jobs(click.Group):
@@ -22,8 +34,14 @@ class _Jobs(click.Group):
     75 locked, 1 anything else. The traceback only with --debug (or SUMFLOW_DEBUG=1)."""
 
     def main(self, args=None, **kwargs):
+        from_command_line = args is None  # not called from Python (click's test runner, a script)
         args = list(sys.argv[1:] if args is None else args)
+        ours = args[:args.index("--")] if "--" in args else args  # after `--`: the Beam runner's arguments
+        verbose = any(a in VERBOSE_FLAGS for a in ours)  # -v anywhere before `--`, before or after the job
+        args = [a for a in ours if a not in VERBOSE_FLAGS] + args[len(ours):]
         debug = "--debug" in args[:1] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+        if from_command_line:  # the process is sumflow's: its descriptor 2 and environment are ours to set
+            _setup_output(verbose or debug)
         if not debug:
             # Beam logs a failing bundle's traceback at ERROR before raising it; the failure itself reaches
             # the user below, as one line.
@@ -69,7 +87,9 @@ def _fail(job: str, message: str, code: int) -> None:
 @click.group(cls=_Jobs, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sumflow")
 @click.option("--debug", is_flag=True, help=f"Show the traceback of a failure (or set {DEBUG_ENV}=1).")
-def main(debug):
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show every log line of the dependencies too (TensorFlow, Beam workers); also after the job.")
+def main(debug, verbose):
     """sumflow: turn piles of documents into summaries on a schedule.
 
     \b

@@ -34,6 +34,7 @@ from pipeline.dead_letters import DROPPED, RECORDS
 from pipeline.dedup import ApplyDuplicates, DuplicateLists, WriteDuplicateLists, leakage_report
 from contract.manifest import MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, SplitInfo, VocabInfo
 from contract.records import SCHEMA_VERSION
+from pipeline.progress import ShowProgress
 from pipeline.sources import ReadPairs, input_files
 from pipeline.tfrecords import STATS, TokenizeAndSerialize, WriteSplits
 from contract.tokenizer import Tokenizer
@@ -95,15 +96,16 @@ def _fingerprint(config: Config, inputs: list[dict], version: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _read_clean(p: beam.Pipeline, config: Config):
+def _read_clean(p: beam.Pipeline, config: Config, task: str):
     raw = p | "Read" >> ReadPairs(config.source)
-    cleaned = raw[RECORDS] | "Clean" >> CleanPairs(config.clean, config.split)
+    read = raw[RECORDS] | "Progress" >> ShowProgress(f"preprocess {task} read", unit="records")
+    cleaned = read | "Clean" >> CleanPairs(config.clean, config.split)
     return raw, cleaned
 
 
 def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_vocab: bool) -> None:
     """Pass one (see the module docstring). Writes `analysis/` and, if asked, `vocab/spm.model`."""
-    _, cleaned = _read_clean(p, config)
+    _, cleaned = _read_clean(p, config, "pass 1/2")
     records = cleaned[RECORDS]
     records | "WriteDuplicateLists" >> WriteDuplicateLists(config.dedup, _duplicate_lists(staging))
     if learn_vocab:
@@ -113,7 +115,7 @@ def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_voca
 
 def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
     """Pass two (see the module docstring). Writes `data/`, `dead_letter/` and `analysis/accounting.json`."""
-    raw, cleaned = _read_clean(p, config)
+    raw, cleaned = _read_clean(p, config, "pass 2/2")
     kept = cleaned[RECORDS] | "ApplyDuplicates" >> ApplyDuplicates(_duplicate_lists(staging))
     vocab, data = FileSystems.join(staging, VOCAB_FILE), FileSystems.join(staging, "data")
     tokenized = kept["records"] | "TokenizeAndSerialize" >> TokenizeAndSerialize(vocab)

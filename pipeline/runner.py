@@ -36,8 +36,9 @@ def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> Pi
         if "--default_sdk_harness_log_level" not in given:
             # Local workers would print INFO lines, and a failing bundle's traceback, among the job's own lines;
             # a failure reaches the launching process anyway, which reports it in one line (the whole
-            # traceback with `sumflow --debug`). `-- --default_sdk_harness_log_level=INFO` shows them.
-            harness.default_sdk_harness_log_level = "CRITICAL"
+            # traceback with `sumflow --debug`). `sumflow -v` shows them.
+            verbose = os.environ.get("SUMFLOW_VERBOSE", "") not in ("", "0")  # `sumflow -v`
+            harness.default_sdk_harness_log_level = "INFO" if verbose else "CRITICAL"
     return options
 
 

@@ -32,6 +32,7 @@ from contract import text
 from pipeline.documents import ReadDocuments, document_files
 from pipeline.clean import clean_article
 from pipeline.accounting import Accounted, check_accounts, read_accounting
+from workspace.progress import Counter
 from pipeline.dead_letters import DROPPED, NAMESPACE, RECORDS, dead_letter
 from workspace.errors import InputError
 
@@ -77,7 +78,7 @@ class _Summarize(beam.DoFn):
     def setup(self):
         export_dir = self._cfg.model_dir
         self._model = self._shared.acquire(lambda: _LoadedModel(export_dir))
-        self._start, self._count, self._last_log = time.time(), 0, 0.0
+        self._progress = Counter("summarize", total=self._total, unit="docs")
 
     def _run(self, texts: list[str]) -> list[dict]:
         import tensorflow as tf
@@ -154,19 +155,10 @@ class _Summarize(beam.DoFn):
                     results.append(e)
         for doc, result in zip(docs, results):
             yield self._emit(doc, result)
-        self._progress(len(docs))
+        self._progress.add(len(docs))
 
-    def _progress(self, n: int) -> None:
-        import logging
-
-        self._count += n
-        now = time.time()
-        if now - self._last_log >= 10:
-            self._last_log = now
-            rate = self._count / max(now - self._start, 1e-9)
-            logging.getLogger("sumflow.summarize").warning(
-                "summarize: this worker %d documents (%.1f docs/s); %d documents in the input",
-                self._count, rate, self._total)
+    def finish_bundle(self):
+        self._progress.flush()
 
 
 def count_documents(cfg: SummarizeConfig) -> int:

@@ -41,7 +41,7 @@ def test_version():
 
 
 @pytest.mark.parametrize("args, line", [
-    (["--bogus"], "sumflow: No such option '--bogus'. (see 'sumflow --help')"),
+    (["--bogus"], "sumflow: No such option '--bogus'. Did you mean '--verbose'? (see 'sumflow --help')"),
     (["nosuch"], "sumflow: No such command 'nosuch'. (see 'sumflow --help')"),
     (["--debug"], "sumflow: Missing command. (see 'sumflow --help')"),
     (["preprocess", "--ouput-dir", "x"],
@@ -95,7 +95,7 @@ def test_each_subcommand_help_lists_its_options(command, options):
 def test_top_level_help_lists_its_options():
     result = _invoke(["--help"])
     assert result.exit_code == 0
-    assert _options(result.stdout) == ["--version", "--debug", "--help"]
+    assert _options(result.stdout) == ["--version", "--debug", "--verbose", "--help"]
 
 
 def _raise(error):

@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,8 @@ import pytest
 
 from tests.fixtures import TINY_MODEL, pairs, write_jsonl
 
+# Lines the dependencies print that a default run must not show (Beam workers, TF/absl, the CUDA probe).
+NOISE = re.compile(r"cuInit|oneDNN|absl::|Logging handler created|apitools|semi_persistent|cpu_feature_guard")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -18,6 +21,8 @@ def sumflow(*args, cwd):
     result = subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=cwd, env=env, capture_output=True,
                             text=True, timeout=900)
     assert result.returncode == 0, f"sumflow {' '.join(args)} failed:\n{result.stderr[-4000:]}"
+    noise = [line for line in result.stderr.splitlines() if NOISE.search(line)]
+    assert noise == [], f"dependency log lines reached the terminal of `sumflow {args[0]}`"
     return result
 
 
