@@ -2,7 +2,7 @@
 
     run(config=...)  reads the inputs named in `config.evaluate`, joins them on the id field, scores the
                      system (and the compare system, lead-k, oracle), and writes into `output_dir`:
-                     report.json, report.md, per_document.jsonl and the resolved config.yaml.
+                     report.json, report.md, report.html, per_document.jsonl and the resolved config.yaml.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import Any, Optional, Sequence
 
 from configs.load import config_yaml
 from configs.schema import Config, EvaluateConfig
-from evaluation import baselines, bootstrap, report, rouge, summary_stats
+from evaluation import baselines, bootstrap, report, report_html, rouge, summary_stats
 from workspace import outputs
 from workspace.errors import InputError
 
 SHOWN_IDS = 5  # missing ids listed in an error
 
 
-OUTPUT_NAMES = ["report.json", "report.md", "per_document.jsonl", "config.yaml", outputs.SUCCESS_NAME]
+OUTPUT_NAMES = ["report.json", "report.md", "report.html", "per_document.jsonl", "config.yaml", outputs.SUCCESS_NAME]
 
 
 class EvaluationInputError(InputError):
@@ -187,7 +187,8 @@ def evaluate(data: EvaluationSet, *, config: EvaluateConfig) -> tuple[dict, list
     n = len(data.ids)
     all_scores = rouge.score_documents(  # one pool for every system: (systems * documents, metrics, 3)
         predictions=[t for _, _, texts in systems for t in texts], references=list(data.references) * len(systems),
-        metrics=config.metrics, use_stemmer=config.use_stemmer, tokenizer=config.tokenizer, workers=config.workers)
+        metrics=config.metrics, use_stemmer=config.use_stemmer, tokenizer=config.tokenizer, workers=config.workers,
+        progress="evaluate: scored")
 
     plain = rouge.RougeTokenizer(use_stemmer=False, kind=config.tokenizer)
     index = None if data.articles is None else summary_stats.article_index(data.articles, tokenizer=plain)
@@ -236,6 +237,7 @@ def run(*, config: Config, allow_nonempty: bool = False) -> dict:
                         inputs=inputs) as staging:
         files = {"report.json": json.dumps(built, indent=2, ensure_ascii=False),
                  "report.md": report.render_markdown(built),
+                 "report.html": report_html.render_html(built, rows),
                  "per_document.jsonl": "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
                  "config.yaml": config_yaml(config)}
         for name, text in files.items():

@@ -30,7 +30,7 @@ from jobs.options import allow_nonempty_option, config_options, load
 @click.option("--output-dir", "-o", help=f"Where to write the report [{_Defaults.output_dir}].")
 @allow_nonempty_option
 def command(configs, overrides, oracle, allow_nonempty, **options):
-    """Score summaries with ROUGE-1/2/L/Lsum and write report.json, report.md and per_document.jsonl.
+    """Score summaries with ROUGE-1/2/L/Lsum and write report.json, report.md, report.html and per_document.jsonl.
 
     \b
     Examples:

@@ -112,7 +112,7 @@ def test_run_writes_the_report_files(tmp_path):
                                     "evaluate.bootstrap_samples=50", "evaluate.workers=1"])
     report = run(config=config)
     assert sorted(os.listdir(out)) == [".sumflow-owned.json", ".sumflow.lock", "_SUCCESS", "config.yaml",
-                                       "per_document.jsonl", "report.json", "report.md"]
+                                       "per_document.jsonl", "report.html", "report.json", "report.md"]
     assert json.loads((out / "report.json").read_text()) == report
     rows = [json.loads(line) for line in (out / "per_document.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["park", "storm", "library"]
@@ -120,3 +120,4 @@ def test_run_writes_the_report_files(tmp_path):
                       report["systems"]["system"]["scores"]["rouge1"]["fmeasure"]["mean"])
     assert load_config([str(out / "config.yaml")]) == config
     assert "# ROUGE report" in (out / "report.md").read_text()
+    assert "<h1>ROUGE report: summary</h1>" in (out / "report.html").read_text()
