@@ -22,6 +22,8 @@ INSTALL_REQUIRES = [
     "regex>=2023",
     "datasketch>=1.6,<3",
     "numpy>=1.26",
+    "nltk>=3.8",  # the Porter stemmer of rouge-score, imported directly (evaluation/rouge.py)
+    "protobuf>=4.25",  # tf.train.Example without TensorFlow (contract/example_proto.py)
 ]
 
 # The repository's top-level folders, installed under their own names (README "Layout": why no namespace).
