@@ -55,6 +55,15 @@ def normalize(text: str, *, unicode_form: str = "NFKC", strip_html: bool = True,
     return "\n".join(line for line in lines if line)
 
 
+def clean_article(article: str, cfg) -> str:
+    """An article (or a document to summarize) as every job cleans it: normalised, then passed through the
+    rules of `cfg` (a `configs.schema.CleanConfig`)."""
+    article = normalize(article, unicode_form=cfg.unicode_form, strip_html=cfg.strip_html, lowercase=cfg.lowercase)
+    for rule in cfg.rules:
+        article = RULES[rule](article)
+    return article
+
+
 def strip_cnn_byline(text: str) -> str:
     """Remove the CNN "(CNN) --" dateline and the DailyMail "By . Name . PUBLISHED: ..." header."""
     for pattern in _CNN_BYLINE:

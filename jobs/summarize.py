@@ -5,6 +5,8 @@ Exit codes: 0 done, 1 the pipeline failed, 2 bad usage or config, 3 unusable inp
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from jobs.options import BeamCommand, allow_nonempty_option, config_options, load
@@ -12,13 +14,17 @@ from jobs.options import BeamCommand, allow_nonempty_option, config_options, loa
 
 @click.command("summarize", cls=BeamCommand)
 @config_options
-@click.option("--input", "-i", "inputs", multiple=True, help="Documents: files or globs (repeatable).")
+@click.option("--input", "-i", "inputs", multiple=True,
+              help="Documents: files or globs (repeatable); '-' reads plain-text documents from stdin (one per "
+                   "line, or separated by blank lines) and prints their summaries.")
+@click.option("--text", "texts", multiple=True, metavar="TEXT",
+              help="Summarize this text and print the summary (repeatable); no output directory, no Beam job.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text_dir", "tfrecord"]), default=None,
               help="Input format (default: summarize.format).")
 @click.option("--model-dir", default=None, help="An exported model (default: summarize.model_dir).")
 @click.option("--output-dir", "-o", default=None, help="Where to write (default: summarize.output_dir).")
 @allow_nonempty_option
-def command(configs, overrides, inputs, fmt, model_dir, output_dir, allow_nonempty, beam_args):
+def command(configs, overrides, inputs, fmt, model_dir, output_dir, allow_nonempty, beam_args, texts):
     """Summarize documents with an exported model; output: sharded JSONL keyed by id.
 
     \b
@@ -27,13 +33,40 @@ def command(configs, overrides, inputs, fmt, model_dir, output_dir, allow_nonemp
     summarizes consecutive chunks and joins their summaries, =reject dead-letters them.
     A document id seen twice is dead-lettered as duplicate_id (--set summarize.duplicate_ids=keep keeps both).
     Examples:
+      sumflow summarize --model-dir runs/default/export --text "A long text ..."
+      cat notes.txt | sumflow summarize --model-dir runs/default/export -i -
       sumflow summarize -i dump/*.jsonl.gz --set summarize.text_field=body
       sumflow summarize -c aeslc -i emails/ --format text_dir -o out/subjects
     Arguments after `--` go to Beam unchanged (runner options).
     """
+    if texts or inputs == ("-",):
+        config = load(configs, overrides, {"summarize.model_dir": model_dir})
+        documents = list(texts) if texts else split_documents(click.get_text_stream("stdin").read())
+        _print_summaries(config, documents)
+        return
+    if "-" in inputs:
+        raise click.UsageError("-i - (stdin) cannot be combined with other inputs")
     config = load(configs, overrides, {"summarize.inputs": inputs, "summarize.format": fmt,
                                        "summarize.model_dir": model_dir, "summarize.output_dir": output_dir})
     from pipeline import summarize
 
     summarize.run(config, allow_nonempty=allow_nonempty, beam_args=beam_args,
                   log=lambda m: click.echo(m, err=True))
+
+
+def split_documents(stdin: str) -> list[str]:
+    """Plain-text documents from stdin: separated by blank lines where there are any, else one per line."""
+    text = stdin.replace("\r\n", "\n")
+    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text.strip()) else text.split("\n")
+    return [block.strip() for block in blocks if block.strip()]
+
+
+def _print_summaries(config, documents: list[str]) -> None:
+    """Summaries to stdout, one line each, in input order (a document empty after cleaning prints an empty
+    line)."""
+    from contract.exported_model import ExportedModel
+    from contract.text import join_sentences
+
+    model = ExportedModel.load(config.summarize.model_dir)
+    for summary in model.summarize(documents, clean=config.clean, batch_size=config.summarize.batch_size):
+        click.echo(join_sentences(summary.split("\n")))

@@ -7,17 +7,9 @@ from apache_beam import pvalue
 
 from configs.schema import CleanConfig, SplitConfig
 from contract import text
+from contract.text import clean_article
 from pipeline.dead_letters import DROPPED, RECORDS, dead_letter
 from contract.split import assign_split
-
-
-def clean_article(article: str, cfg: CleanConfig) -> str:
-    """An article (or a document to summarize) normalised and passed through the configured rules."""
-    article = text.normalize(article, unicode_form=cfg.unicode_form, strip_html=cfg.strip_html,
-                             lowercase=cfg.lowercase)
-    for rule in cfg.rules:
-        article = text.RULES[rule](article)
-    return article
 
 
 def clean_record(record: dict, cfg: CleanConfig) -> tuple[dict | None, str, str]:

@@ -29,8 +29,9 @@ from configs.schema import Config, SummarizeConfig
 from contract import export_format as fmt
 from workspace import outputs
 from contract import text
+from contract.exported_model import ExportedModel
+from contract.text import clean_article
 from pipeline.documents import ReadDocuments, document_files
-from pipeline.clean import clean_article
 from pipeline.accounting import Accounted, check_accounts, read_accounting
 from workspace.progress import Counter
 from pipeline.dead_letters import DROPPED, NAMESPACE, RECORDS, dead_letter
@@ -58,18 +59,6 @@ class _CleanDocument(beam.DoFn):
         yield length_bucket(text.length(cleaned)), {"id": doc["id"], "text": cleaned}
 
 
-class _LoadedModel:
-    """The exported SavedModel and its metadata, loaded once per worker process."""
-
-    def __init__(self, export_dir: str):
-        import tensorflow as tf
-        import tensorflow_text  # noqa: F401  (registers the SentencePiece ops the graph uses)
-
-        self.module = tf.saved_model.load(export_dir)
-        with tf.io.gfile.GFile(export_dir.rstrip("/") + "/" + fmt.INFO_FILE) as f:
-            self.info = fmt.ExportInfo.from_json(f.read())
-
-
 class _Summarize(beam.DoFn):
     def __init__(self, cfg: SummarizeConfig, shared_handle, total: int):
         self._cfg, self._shared, self._total = cfg, shared_handle, total
@@ -77,28 +66,19 @@ class _Summarize(beam.DoFn):
 
     def setup(self):
         export_dir = self._cfg.model_dir
-        self._model = self._shared.acquire(lambda: _LoadedModel(export_dir))
+        self._model = self._shared.acquire(lambda: ExportedModel.load(export_dir))
         self._progress = Counter("summarize", total=self._total, unit="docs")
 
     def _run(self, texts: list[str]) -> list[dict]:
-        import tensorflow as tf
-
-        out = self._model.module.signatures[fmt.SUMMARIZE_SIGNATURE](**{fmt.INPUT: tf.constant(texts)})
-        return [{"summary": s.decode("utf-8"), "source_tokens": int(n), "summary_tokens": int(m),
-                 "truncated": bool(t)}
-                for s, n, m, t in zip(out[fmt.SUMMARY].numpy(), out[fmt.SOURCE_TOKENS].numpy(),
-                                      out[fmt.SUMMARY_TOKENS].numpy(), out[fmt.TRUNCATED].numpy())]
+        return self._model.summarize_batch(texts)
 
     def _summarize(self, docs: list[dict]) -> list:
         """One result per document: a summary dict, or the exception that rejects it."""
         texts = [d["text"] for d in docs]
         if self._cfg.long_documents == "truncate":
             return self._run(texts)
-        import tensorflow as tf
-
         limit = self._model.info.max_source_tokens
-        count = self._model.module.signatures[fmt.COUNT_SIGNATURE]
-        lengths = count(**{fmt.INPUT: tf.constant(texts)})[fmt.TOKENS].numpy()
+        lengths = self._model.count_tokens(texts)
         results: list = [None] * len(docs)
         fitting = [i for i, n in enumerate(lengths) if n <= limit]
         if fitting:
