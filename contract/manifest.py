@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from typing import Any
 
 from workspace.errors import InputError
@@ -75,7 +76,30 @@ class Manifest:
         return cls(**d)
 
 
-# tf.io.gfile, not Beam's FileSystems: training reads manifests and must not import Beam. Both reach gs://.
+# Local paths with the standard library (deciding that a run is already complete must not wait ~4 s for
+# TensorFlow); remote ones (gs://) with tf.io.gfile, not Beam's FileSystems: training must not import Beam.
+
+
+def _exists(path: str) -> bool:
+    if "://" not in path:
+        return os.path.exists(path)
+    import tensorflow as tf
+
+    return tf.io.gfile.exists(path)
+
+
+def _read_bytes(path: str) -> bytes:
+    """The file's bytes; FileNotFoundError if it is not there."""
+    if "://" not in path:
+        with open(path, "rb") as f:
+            return f.read()
+    import tensorflow as tf
+
+    try:
+        with tf.io.gfile.GFile(path, "rb") as f:
+            return f.read()
+    except tf.errors.NotFoundError as e:
+        raise FileNotFoundError(str(e)) from None
 
 
 def _join(data_dir: str, rel: str) -> str:
@@ -84,16 +108,13 @@ def _join(data_dir: str, rel: str) -> str:
 
 def read_manifest(data_dir: str, *, verify_vocab: bool = True) -> Manifest:
     """Load and check a preprocess output's manifest (see the module docstring)."""
-    import tensorflow as tf
-
-    if not tf.io.gfile.exists(_join(data_dir, SUCCESS_NAME)):
+    if not _exists(_join(data_dir, SUCCESS_NAME)):
         raise ManifestError(f"{data_dir}: no {SUCCESS_NAME} marker; the preprocess run there did not finish "
                             f"(rerun `sumflow preprocess` with this output directory)")
     path = _join(data_dir, MANIFEST_NAME)
     try:
-        with tf.io.gfile.GFile(path, "rb") as f:
-            raw = json.loads(f.read().decode("utf-8"))
-    except (tf.errors.NotFoundError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raw = json.loads(_read_bytes(path).decode("utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ManifestError(f"{path}: cannot be read as a manifest ({type(e).__name__}); rerun "
                             f"`sumflow preprocess --force`") from None
     found = raw.get("format") if isinstance(raw, dict) else None

@@ -142,7 +142,7 @@ def test_a_missing_or_broken_manifest_is_one_clear_error(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "_SUCCESS").write_text("")
-    with pytest.raises(ManifestError, match=r"manifest.json: cannot be read as a manifest \(NotFoundError\); rerun"):
+    with pytest.raises(ManifestError, match=r"manifest.json: cannot be read as a manifest \(FileNotFoundError\); rerun"):
         read_manifest(str(data_dir), verify_vocab=False)
     (data_dir / "manifest.json").write_text("{not json")
     with pytest.raises(ManifestError, match=r"manifest.json: cannot be read as a manifest \(JSONDecodeError\)"):
