@@ -9,6 +9,7 @@ import pytest
 from configs.load import load_config
 from configs.schema import SummarizeConfig
 from contract.export_format import ExportInfo
+from contract.exported_model import ExportedModel
 from workspace.progress import Counter
 from pipeline import summarize
 from tests.fixtures import exported, local_pipeline, pairs, write_jsonl
@@ -126,8 +127,8 @@ class _FakeModule:
 
 def test_a_bad_document_does_not_take_down_its_batch_mates():
     dofn = summarize._Summarize(SummarizeConfig(batch_size=4), shared_handle=None, total=3)
-    dofn._model = type("Loaded", (), {"module": _FakeModule(), "info": ExportInfo(
-        fingerprint="f", max_source_tokens=9, decode={}, vocab_sha256="v")})()
+    dofn._model = ExportedModel(_FakeModule(), ExportInfo(fingerprint="f", max_source_tokens=9, decode={},
+                                                          vocab_sha256="v"), "")
     dofn._progress = Counter("summarize")
     docs = [{"id": "a", "text": "alpha text"}, {"id": "bad", "text": "POISON"}, {"id": "c", "text": "gamma"}]
     out = list(dofn.process((0, docs)))
