@@ -17,7 +17,8 @@ from workspace.errors import InputError
 from workspace.input_files import folder_roots, match_files, read_whole_file, reading
 from contract.records import content_id
 from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
-from pipeline.sources import ReadLines, parse_json_line
+from pipeline.lines import ReadLines
+from pipeline.sources import parse_json_line
 
 
 def document_files(cfg: SummarizeConfig) -> list[str]:

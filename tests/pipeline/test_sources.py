@@ -1,37 +1,33 @@
-import gzip
-import io
-import random
+"""Raw pairs: one JSON line or CSV row -> a record, or a dead letter saying why not."""
 
-import pytest
-
-from pipeline.sources import byte_ranges, read_lines_in_range
+from configs.schema import SourceConfig
+from pipeline.sources import pair_record, parse_json_line
+from workspace.errors import InputError
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 7, 16, 1000])
-def test_byte_ranges_read_every_line_exactly_once(tmp_path, size):
-    rng = random.Random(size)
-    lines = [("x" * rng.randrange(0, 12)).encode() for _ in range(40)] + [b"last"]  # blank lines included
-    data = b"\n".join(lines)  # no final newline: the last line still counts
-    path = tmp_path / "f.jsonl"
-    path.write_bytes(data)
-    ranges = byte_ranges([str(path)], size)
-    assert ranges[0][1] == 0 and ranges[-1][2] == len(data)
-    read = []
-    for _, start, end in ranges:
-        read.extend(read_lines_in_range(io.BytesIO(data), start, end))
-    assert read == lines
+def _one(obj, **kwargs):
+    (out,) = list(pair_record(obj, SourceConfig(), origin="f.jsonl", split="", **kwargs))
+    return getattr(out, "value", out)
 
 
-def test_crlf_lines_and_compressed_files_are_one_range(tmp_path):
-    assert list(read_lines_in_range(io.BytesIO(b"a\r\nb\r\n"), 0, 6)) == [b"a", b"b"]
-    path = tmp_path / "f.jsonl.gz"
-    path.write_bytes(gzip.compress(b"a\nb\n"))
-    assert byte_ranges([str(path)], 1) == [(str(path), 0, -1)]
-    assert list(read_lines_in_range(io.BytesIO(b"a\nb\n"), 0, -1)) == [b"a", b"b"]
+def test_a_pair_becomes_a_record_and_summary_sentences_are_joined_by_newlines():
+    assert _one({"id": 7, "article": "A.", "summary": ["One.", "Two."]}) == {
+        "id": "7", "article": "A.", "summary": "One.\nTwo.", "split": "", "origin": "f.jsonl"}
 
 
-def test_an_empty_file_has_one_empty_range(tmp_path):
-    path = tmp_path / "empty.jsonl"
-    path.write_bytes(b"")
-    (only,) = byte_ranges([str(path)], 4)
-    assert list(read_lines_in_range(io.BytesIO(b""), only[1], only[2])) == []
+def test_each_bad_pair_is_a_dead_letter_with_its_reason():
+    assert _one([1], fallback_id="row-3") == {"id": "row-3", "reason": "malformed", "detail": "not an object: [1]",
+                                              "origin": "f.jsonl"}
+    assert _one({"id": "x", "article": "A."}) == {"id": "x", "reason": "missing_field", "detail": "no 'summary'",
+                                                  "origin": "f.jsonl"}
+    assert _one({"id": "x", "article": 3, "summary": "S."}) == {
+        "id": "x", "reason": "wrong_type", "detail": "'article' is int, expected a string: 3", "origin": "f.jsonl"}
+
+
+def test_json_lines_blank_bom_null_and_unreadable():
+    assert parse_json_line(b"\xef\xbb\xbf{\"a\": 1}", "f") == ({"a": 1}, None)
+    assert parse_json_line(b"   ", "f") == (None, None)
+    assert parse_json_line(b"null", "f")[1]["reason"] == "malformed"
+    assert parse_json_line(b"\xff", "f")[1]["reason"] == "bad_encoding"
+    assert parse_json_line(InputError("f is truncated"), "f")[1] == {
+        "id": "f", "reason": "unreadable_file", "detail": "f is truncated", "origin": "f"}
