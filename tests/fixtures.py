@@ -53,6 +53,15 @@ def write_jsonl(path, records, extra_lines=(), *, ensure_ascii: bool = True) -> 
             f.write(line + "\n")
 
 
+def vocabulary(tmp, records, *, name: str = "spm", vocab_size: int = 400) -> str:
+    """A SentencePiece model learned from the articles and summaries of `records`; returns its path."""
+    from contract.tokenizer import train_sentencepiece
+
+    sentences = tmp / f"{name}.txt"
+    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in records), encoding="utf-8")
+    return train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp / name), vocab_size=vocab_size)
+
+
 def local_pipeline():
     """An in-process Beam pipeline on the FnApiRunner (DirectRunner would try to download Prism)."""
     import apache_beam as beam

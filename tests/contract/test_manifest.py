@@ -5,8 +5,8 @@ import pytest
 
 from contract.manifest import (MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, ManifestError, SplitInfo,
                                VocabInfo, read_manifest, split_paths, vocab_path)
-from contract.tokenizer import Tokenizer, train_sentencepiece
-from tests.fixtures import pairs
+from contract.tokenizer import Tokenizer
+from tests.fixtures import pairs, vocabulary
 from workspace.errors import InputError
 
 MANIFEST = Manifest(
@@ -32,10 +32,7 @@ def _write(data_dir, manifest=MANIFEST, *, success=True, text=None):
 
 @pytest.fixture(scope="module")
 def vocab_model(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("spm")
-    sentences = tmp / "sentences.txt"
-    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in pairs(60)))
-    return train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp / "spm"), vocab_size=400)
+    return vocabulary(tmp_path_factory.mktemp("spm"), pairs(60))
 
 
 def test_names_and_versions():

@@ -1,16 +1,13 @@
 import pytest
 
 from contract.records import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from contract.tokenizer import Tokenizer, tf_tokenizer, train_sentencepiece
-from tests.fixtures import pairs
+from contract.tokenizer import Tokenizer, tf_tokenizer
+from tests.fixtures import pairs, vocabulary
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("spm")
-    sentences = tmp / "sentences.txt"
-    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in pairs(60)))
-    return train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp / "spm"), vocab_size=400)
+    return vocabulary(tmp_path_factory.mktemp("spm"), pairs(60))
 
 
 TEXTS = ["River stone market engine.", "Caf\u00e9 \u00fcber \u4e16\u754c zeppelin!", "line one\nline two", ""]
@@ -44,10 +41,7 @@ def test_vocab_hash_ignores_training_path_and_survives_pickle(model_path, tmp_pa
 
     tok = Tokenizer.load(model_path)
     assert pickle.loads(pickle.dumps(tok)).vocab_sha256() == tok.vocab_sha256()
-    sentences = tmp_path / "s.txt"
-    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in pairs(60)))
-    other = train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp_path / "elsewhere"),
-                                vocab_size=400)
+    other = vocabulary(tmp_path, pairs(60), name="elsewhere")
     assert Tokenizer.load(other).vocab_sha256() == tok.vocab_sha256()  # same data + seed -> same vocab
 
 
@@ -56,10 +50,7 @@ def test_chinese_round_trips_without_spaces_in_python_and_in_the_graph(tmp_path)
 
     from tests.fixtures import zh_pairs
 
-    sentences = tmp_path / "zh.txt"
-    sentences.write_text("\n".join(r["article"] + "\n" + r["summary"] for r in zh_pairs(80)), encoding="utf-8")
-    tok = Tokenizer.load(train_sentencepiece(sentences_path=str(sentences), model_prefix=str(tmp_path / "zh"),
-                                             vocab_size=400))
+    tok = Tokenizer.load(vocabulary(tmp_path, zh_pairs(80), name="zh"))
     texts = ["河流石头市场。\n冬天花园！", "未见过的字：鲸鱼。", "混合 text 与中文。"]
     ids = tok.encode(texts)
     assert UNK_ID not in sum(ids, [])
