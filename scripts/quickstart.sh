@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export TF_CPP_MIN_LOG_LEVEL=2
 S=.venv/bin/sumflow
-$S doctor
 $S preprocess -c default
 $S train -c default
 $S export -c default
@@ -21,5 +20,6 @@ Done.
   trained model     : runs/default/model       (model.keras, history.csv, logs/ for TensorBoard)
   exported model    : runs/default/export      (SavedModel: raw strings in, summaries out)
   summaries         : runs/default/summaries/summaries/*.jsonl
-  ROUGE report      : runs/default/evaluation/report.md (and report.json, per_document.jsonl)
+  ROUGE report      : runs/default/evaluation/report.html (and report.md, report.json, per_document.jsonl)
+  try the model     : .venv/bin/sumflow summarize -c default --text "Return the sum of two numbers."
 DONE
