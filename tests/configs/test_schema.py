@@ -155,3 +155,15 @@ def test_valid_combinations_the_checks_allow():
     assert DecodeConfig(min_length=0, max_length=0).max_length == 0
     assert EvaluateConfig(reference_split="test").reference_split == "test"
     assert TrainConfig(label_smoothing=0.0, learning_rate=1e-9).learning_rate == 1e-9
+
+
+@pytest.mark.parametrize("text, value", [("2e-3", 2e-3), ("1E5", 1e5), ("3.5e+2", 350.0), ("4e+0", 4.0), (".5e1", 5.0)])
+def test_exponent_floats_without_a_dot_are_floats(text, value):
+    # PyYAML (YAML 1.1) reads `2e-3` as the string "2e-3"; a float field takes it as the number it means.
+    assert load_config([], [f"train.learning_rate={text}"]).train.learning_rate == value
+
+
+def test_a_word_in_a_float_field_is_still_an_error():
+    with pytest.raises(ConfigError) as e:
+        load_config([], ["train.learning_rate=fast"])
+    assert str(e.value) == "train.learning_rate: expected float, got 'fast'"
