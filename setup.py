@@ -26,6 +26,13 @@ INSTALL_REQUIRES = [
     "protobuf>=4.25",  # tf.train.Example without TensorFlow (contract/example_proto.py)
 ]
 
+# Optional: `pip install "sumflow[dask]"` runs the Beam jobs on a Dask cluster (`-- --runner dask`,
+# pipeline/dask_runner.py); the versions Beam 2.77's own `dask` extra asks for.
+EXTRAS_REQUIRE = {
+    "test": ["pytest>=8"],
+    "dask": ["dask>=2024.4.2", "distributed>=2024.4.2"],
+}
+
 # The repository's top-level folders, installed under their own names (README "Layout": why no namespace).
 PACKAGES = ["workspace", "configs", "contract", "pipeline", "model", "evaluation", "jobs"]
 
@@ -38,6 +45,6 @@ setuptools.setup(
     package_data={"configs": ["*.yaml"]},
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": ["pytest>=8"]},
+    extras_require=EXTRAS_REQUIRE,
     entry_points={"console_scripts": ["sumflow=jobs.cli:main"]},
 )

@@ -5,7 +5,9 @@ to download the Prism runner binary, which hangs or fails offline (../shared/ENV
 the FnApi path is also faster. It runs in multi-process mode with one worker per core by default. Any other
 runner (DataflowRunner, FlinkRunner, SparkRunner, PortableRunner) gets the pass-through Beam arguments as
 they are, e.g. `-- --runner DataflowRunner --project P --region R --temp_location gs://b/tmp
---setup_file ./setup.py`.
+--setup_file ./setup.py`. `--runner dask` (or `DaskRunner`, or Beam's class path) selects our Dask runner
+(pipeline/dask_runner.py: Beam's, with what loses data fixed) on the cluster at `--dask_client_address`, or on a
+LocalCluster started for the job when none is given.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions
                                                   StandardOptions)
 
 from configs.schema import PreprocessConfig
+from workspace.errors import UsageError
+
+DASK_NAMES = ("dask", "DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner",
+              "pipeline.dask_runner.DaskRunner")
 
 
 def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> PipelineOptions:
@@ -54,4 +60,11 @@ def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options(drop_default=True))
         provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
         return beam.Pipeline(runner=fn_runner.FnApiRunner(provision_info=provision), options=options)
+    if runner in DASK_NAMES:
+        try:
+            from pipeline.dask_runner import DaskRunner
+        except ImportError as e:
+            raise UsageError(f"the Dask runner needs the dask extra ({e.name} is missing): "
+                             f"pip install 'sumflow[dask]'") from e
+        return beam.Pipeline(runner=DaskRunner(), options=options)
     return beam.Pipeline(options=options)

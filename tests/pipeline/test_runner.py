@@ -55,3 +55,12 @@ def test_the_private_beam_apis_sumflow_relies_on_are_still_there():
         "fn_runner.ExtendedProvisionInfo moved: update pipeline/runner.py"
     assert callable(getattr(JobServiceHandle, "encode_pipeline_options", None)), \
         "JobServiceHandle.encode_pipeline_options moved: update pipeline/runner.py"
+
+
+def test_dask_is_selected_by_its_short_name_its_class_name_and_beams_class_path():
+    from pipeline.dask_runner import DaskRunner
+    from pipeline.runner import make_pipeline
+
+    for name in ("dask", "DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner"):
+        options = pipeline_options(PreprocessConfig(), ["--runner", name, "--dask_client_address", "tcp://h:8786"])
+        assert type(make_pipeline(options).runner) is DaskRunner, name
