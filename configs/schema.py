@@ -29,8 +29,9 @@ class SourceConfig:
     """Where article/summary pairs come from.
 
     format: builtin | jsonl | csv | tsv | text_dir | tfds.
-      builtin  - docstrings of the Python standard library installed here (summary <- first line,
-                 article <- the rest); real human text, offline, nothing downloaded or committed.
+      builtin  - docstrings of the Python standard library and of the installed packages named in
+                 `builtin_packages` (summary <- first line, article <- the rest); real human text, offline,
+                 nothing downloaded or committed.
       jsonl    - one object a line; field names below.
       csv/tsv  - a header row naming the fields below.
       text_dir - a folder of text files: the article, then `summary_marker` lines each followed by one
@@ -52,6 +53,7 @@ class SourceConfig:
     tfds_data_dir: str = ""
     tfds_splits: dict[str, str] = dataclasses.field(
         default_factory=lambda: {"train": "train", "validation": "validation", "test": "test"})
+    builtin_packages: tuple[str, ...] = ("stdlib",)  # `stdlib` and/or installed packages' import names
     builtin_max_records: int = 0  # 0 = every docstring found
 
     FORMATS = ("builtin", "jsonl", "csv", "tsv", "text_dir", "tfds")
@@ -68,6 +70,7 @@ class SourceConfig:
             _require(bool(self.paths) or bool(self.split_paths), "source.paths",
                      f"give input files with source.paths or source.split_paths for format {self.format}")
         _require(self.builtin_max_records >= 0, "source.builtin_max_records", "must be >= 0")
+        _require(bool(self.builtin_packages), "source.builtin_packages", "name at least one source (e.g. stdlib)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -300,6 +303,7 @@ class EvaluateConfig:
     lead_k: int = 3  # 0 = no lead baseline
     lead_words: int = 0  # also score the first N words of the article (0 = off; AESLC's lead baseline uses 4)
     oracle: bool = False  # greedy extractive oracle (needs articles)
+    examples: int = 0  # print and report the first N documents (by id): article, reference, summary
     workers: int = 0  # 0 = one per core
     predictions: str = ""
     prediction_field: str = "summary"
@@ -325,6 +329,7 @@ class EvaluateConfig:
                  f"use one of {SPLITS} (or leave it empty for a JSONL references file)")
         _require(self.lead_k >= 0, "evaluate.lead_k", "must be >= 0 (0 = no lead baseline)")
         _require(self.workers >= 0, "evaluate.workers", "must be >= 0 (0 = one per core)")
+        _require(self.examples >= 0, "evaluate.examples", "must be >= 0")
         _require(bool(self.output_dir), "evaluate.output_dir", "set an output directory")
 
 

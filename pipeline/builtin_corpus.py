@@ -1,36 +1,87 @@
-"""The built-in default corpus: docstrings of the Python standard library installed on this machine.
+"""The built-in default corpus: docstrings of Python code installed on this machine.
 
 Real human-written text that exists wherever sumflow installs, needs no download and is never copied into
-the repository. Each documented module, class or function whose docstring has a one-line summary and a body
-becomes a pair: summary <- the first paragraph (the summary line), article <- the rest of the docstring.
-Files are parsed with `ast` (nothing is imported or executed). Ids are `stdlib:module.qualname`, so the
-corpus, and every split derived from it, is the same on every machine with the same Python version.
+the repository. The sources are the standard library (`stdlib`) and installed packages named by their import
+name (e.g. `numpy`, `keras`): sumflow's own dependencies are installed with it at pinned versions, so the same
+sources give the same corpus on every machine with the same Python and requirements. Each documented module,
+class or function whose docstring has a one-line summary and a body becomes a pair: summary <- the first
+paragraph (the summary line), article <- the rest of the docstring. Files are parsed with `ast` (nothing is
+imported or executed). Ids are `SOURCE:module.qualname`, so the corpus, and every split derived from it, is
+stable.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import importlib.util
 import os
+import sys
 import sysconfig
 import warnings
+from typing import NamedTuple, Sequence
 
+from configs.schema import ConfigError
+
+STDLIB = "stdlib"
 MIN_BODY_WORDS = 20
-_SKIP_DIRS = {"test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages", "__pycache__",
-              "turtledemo", "tkinter", "ensurepip", "venv", "pydoc_data"}
+_SKIP_DIRS = {"test", "tests", "testing", "idlelib", "lib2to3", "site-packages", "dist-packages", "__pycache__",
+              "turtledemo", "tkinter", "ensurepip", "venv", "pydoc_data", "_vendor", "vendor", "third_party"}
+
+
+class ModuleFile(NamedTuple):
+    source: str  # "stdlib" or a package's import name
+    path: str
+    module: str  # dotted module name
 
 
 def stdlib_dir() -> str:
     return sysconfig.get_paths()["stdlib"]
 
 
-def module_files(root: str | None = None) -> list[str]:
-    """Sorted paths of the standard library's `.py` files (tests and vendored trees left out)."""
-    root = root or stdlib_dir()
+def _walk(root: str) -> list[str]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
         found.extend(os.path.join(dirpath, f) for f in filenames if f.endswith(".py"))
     return sorted(found)
+
+
+def _package_roots(name: str) -> list[tuple[str, str]]:
+    """(folder to walk, folder module names are relative to) of an installed package, found without
+    importing it."""
+    try:
+        spec = importlib.util.find_spec(name) if name.isidentifier() else None
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not (spec.submodule_search_locations or spec.origin):
+        raise ConfigError(f"source.builtin_packages: no installed Python package named {name!r}; "
+                          f"use `{STDLIB}` or the import name of an installed package")
+    if spec.submodule_search_locations:
+        return [(d, os.path.dirname(d)) for d in sorted(spec.submodule_search_locations)]
+    return [(spec.origin, os.path.dirname(spec.origin))]
+
+
+def module_files(sources: Sequence[str] = (STDLIB,)) -> list[ModuleFile]:
+    """The `.py` files of the given sources (tests and vendored trees left out), sorted within each source."""
+    files = []
+    for source in dict.fromkeys(sources):  # each source once, in the order given
+        if source == STDLIB:
+            roots = [(stdlib_dir(), stdlib_dir())]
+        else:
+            roots = _package_roots(source)
+        for walk_root, base in roots:
+            paths = [walk_root] if walk_root.endswith(".py") else _walk(walk_root)
+            files.extend(ModuleFile(source, p, _module_name(p, base)) for p in paths)
+    return files
+
+
+def fingerprint(sources: Sequence[str]) -> dict:
+    """What identifies the corpus: its sources, and the path and size of every file read."""
+    files = module_files(sources)
+    digest = hashlib.sha256("\n".join(f"{f.path}:{os.path.getsize(f.path)}" for f in files).encode())
+    return {"builtin": "python-docstrings", "sources": list(dict.fromkeys(sources)),
+            "python": sys.version.split()[0], "files": len(files), "sha256": digest.hexdigest()[:16]}
 
 
 def _module_name(path: str, root: str) -> str:
@@ -50,9 +101,9 @@ def split_docstring(doc: str) -> tuple[str, str] | None:
     return summary, body
 
 
-def docstring_pairs(path: str, root: str | None = None) -> list[dict]:
+def docstring_pairs(file: ModuleFile) -> list[dict]:
     """Every (summary, body) pair of one source file as a raw record."""
-    root = root or stdlib_dir()
+    source, path, module = file
     try:
         with open(path, "rb") as f:
             with warnings.catch_warnings():
@@ -60,14 +111,13 @@ def docstring_pairs(path: str, root: str | None = None) -> list[dict]:
                 tree = ast.parse(f.read(), filename=path)
     except (SyntaxError, ValueError, OSError):
         return []  # not Python 3 source (e.g. a lib2to3 fixture); no record existed, so none is lost
-    module = _module_name(path, root)
     out = []
 
     def visit(node, qualname):
         doc = ast.get_docstring(node, clean=True)
         pair = split_docstring(doc) if doc else None
         if pair:
-            out.append({"id": f"stdlib:{qualname}", "article": pair[1], "summary": pair[0], "split": "",
+            out.append({"id": f"{source}:{qualname}", "article": pair[1], "summary": pair[0], "split": "",
                         "origin": path})
         for child in getattr(node, "body", []):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -24,7 +24,8 @@ from pipeline import builtin_corpus
 from contract.records import content_id
 from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
 from workspace.errors import InputError
-from workspace.input_files import folder_roots, match_files, read_whole_file
+from workspace.input_files import folder_roots, read_whole_file
+from pipeline.completion import input_files
 from pipeline.lines import ReadLines
 
 # Field names of TFDS summarization datasets, used when the configured names are absent from the features.
@@ -32,18 +33,6 @@ TFDS_FIELDS = {"cnn_dailymail": ("article", "highlights"), "xsum": ("document", 
                "gigaword": ("document", "summary"), "multi_news": ("document", "summary"),
                "aeslc": ("email_body", "subject_line"), "scientific_papers": ("article", "abstract"),
                "billsum": ("text", "summary"), "reddit_tifu": ("documents", "tldr")}
-
-
-def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
-    """(path, split) for every input file matched; raises InputError naming a pattern that matched nothing."""
-    patterns = [(p, "") for p in cfg.paths] + [(p, s) for s, p in sorted(cfg.split_paths.items())]
-    if not patterns:
-        raise InputError("source: no input given; pass -i FILE_OR_GLOB or set source.paths")
-    out = []
-    for pattern, split in patterns:
-        out.extend((path, split) for path in match_files(pattern, folders=cfg.format == "text_dir",
-                                                           what="source"))
-    return out
 
 
 def parse_json_line(line: bytes | InputError, origin: str) -> tuple[object, dict | None]:
@@ -249,7 +238,7 @@ class ReadPairs(beam.PTransform):
     def expand(self, pipeline):
         cfg = self._cfg
         if cfg.format == "builtin":
-            modules = builtin_corpus.module_files()
+            modules = [tuple(f) for f in builtin_corpus.module_files(cfg.builtin_packages)]
             records = (pipeline
                        | "ListModules" >> beam.Create(modules)
                        | "ParseDocstrings" >> beam.FlatMap(builtin_corpus.docstring_pairs))
