@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import json
-import os
-import sys
 import time
 from typing import Callable, Sequence
 
@@ -26,7 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from configs.load import config_fingerprint, config_yaml
 from configs.schema import SPLITS, Config
-from pipeline import builtin_corpus, stats as stats_lib
+from pipeline import completion, stats as stats_lib
 from pipeline.accounting import Accounted, check_accounts, read_accounting
 from workspace import outputs
 from pipeline.clean import CleanPairs
@@ -35,15 +32,14 @@ from pipeline.dedup import ApplyDuplicates, DuplicateLists, WriteDuplicateLists,
 from contract.manifest import MANIFEST_FORMAT, MANIFEST_NAME, VOCAB_FILE, Manifest, SplitInfo, VocabInfo
 from contract.records import SCHEMA_VERSION
 from pipeline.progress import ShowProgress
-from pipeline.sources import ReadPairs, input_files
+from pipeline.sources import ReadPairs
 from pipeline.tfrecords import STATS, TokenizeAndSerialize, WriteSplits
 from contract.tokenizer import Tokenizer
 from pipeline.vocab import LearnVocabulary
 
-ANALYSIS_DIR = "analysis"  # pass one's duplicate lists (DuplicateLists) and pass two's accounting
+ANALYSIS_DIR = completion.ANALYSIS_DIR  # pass one's duplicate lists (DuplicateLists) and pass two's accounting
 ACCOUNTING_FILE = "accounting.json"  # in analysis/: {"counts": {input, dropped:REASON}, "lengths": per split}
-OUTPUT_NAMES = ["data", "vocab", "dead_letter", ANALYSIS_DIR, "stats.json", "config.yaml", MANIFEST_NAME,
-                outputs.SUCCESS_NAME]
+OUTPUT_NAMES = list(completion.PREPROCESS_OUTPUTS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,48 +48,6 @@ class PreprocessResult:
     output_dir: str
     manifest: Manifest | None
     seconds: float
-
-
-def code_version(packages: Sequence[str] = ("pipeline", "contract", "configs", "workspace")) -> str:
-    """sumflow's version plus a hash of the sources of the packages that shape the output.
-
-    Computed from every `.py` file of those packages (not a hand-kept list of modules): any change to the
-    code that could shape an output makes earlier outputs stale.
-    """
-    from workspace.code_hash import source_hash
-
-    try:
-        from importlib.metadata import version
-
-        release = version("sumflow")
-    except Exception:  # running from a checkout that was not installed
-        release = "0+unknown"
-    return f"{release}+{source_hash(packages)}"
-
-
-def input_fingerprints(config: Config) -> list[dict]:
-    """What identifies the inputs: path, size and mtime of each file; the dataset identity for TFDS/builtin."""
-    cfg = config.source
-    if cfg.format == "builtin":
-        files = builtin_corpus.module_files()
-        h = hashlib.sha256("\n".join(f"{p}:{os.path.getsize(p)}" for p in files).encode()).hexdigest()[:16]
-        return [{"builtin": "python-stdlib-docstrings", "python": sys.version.split()[0], "files": len(files),
-                 "sha256": h}]
-    if cfg.format == "tfds":
-        return [{"tfds": cfg.tfds_name, "data_dir": cfg.tfds_data_dir, "splits": cfg.tfds_splits}]
-    out = []
-    for path, split in input_files(cfg):
-        metadata = FileSystems.match([path])[0].metadata_list[0]
-        out.append({"path": path, "split": split, "size": metadata.size_in_bytes,
-                    "mtime": getattr(metadata, "last_updated_in_seconds", None)})
-    return out
-
-
-def _fingerprint(config: Config, inputs: list[dict], version: str) -> str:
-    sections = {k: dataclasses.asdict(getattr(config, k)) for k in ("source", "clean", "dedup", "split",
-                                                                   "tokenizer")}
-    payload = json.dumps({"config": sections, "inputs": inputs, "code": version}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
 def _read_clean(p: beam.Pipeline, config: Config, task: str):
@@ -157,17 +111,12 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
 
     start = time.time()
     out = config.preprocess.output_dir
-    version = code_version()
-    inputs = input_fingerprints(config)
-    input_paths = [i["path"] for i in inputs if "path" in i]
-    outputs.claim(out, job="preprocess", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty, inputs=input_paths)
-    fingerprint = _fingerprint(config, inputs, version)
-    if not force and outputs.read_marker(out) == fingerprint:
-        log(f"preprocess: {out} is already complete for these inputs and config (fingerprint {fingerprint}); "
-            f"nothing to do. Use --force to rerun.")
-        from contract.manifest import read_manifest
-
-        return PreprocessResult("skipped", out, read_manifest(out, verify_vocab=False), time.time() - start)
+    identity, done = completion.check_preprocess(config, allow_nonempty=allow_nonempty, force=force)
+    if done is not None:
+        log(completion.nothing_to_do(identity))
+        return PreprocessResult("skipped", out, done, time.time() - start)
+    inputs, version, fingerprint = identity.inputs, identity.code_version, identity.fingerprint
+    input_paths = identity.input_paths
 
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
     with outputs.staged(out, job="preprocess", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
