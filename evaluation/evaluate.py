@@ -223,6 +223,8 @@ def evaluate(data: EvaluationSet, *, config: EvaluateConfig) -> tuple[dict, list
     }
     built = report.build_report(ids=data.ids, metrics=config.metrics, results=results, references=data.references,
                                 reference_stats=reference_stats, histogram=histogram, paired=paired, settings=settings)
+    built["examples"] = report.examples(data.ids, articles=data.articles, references=data.references,
+                                        predictions=data.predictions, count=config.examples)
     return built, list(report.per_document_rows(data.ids, config.metrics, results))
 
 

@@ -7,6 +7,7 @@ are keyed by role: "system" (the predictions), "compare" (a second system), "lea
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
@@ -33,6 +34,9 @@ class SystemResult:
     stats: dict  # evaluation.summary_stats.summary_stats(...)
 
 
+EXAMPLE_ARTICLE_CHARS = 300
+
+
 def _length_summary(lengths: Sequence[int]) -> dict:
     values = np.asarray(lengths, dtype=np.float64)
     return {"mean": float(values.mean()), "median": float(np.median(values)), "min": int(values.min()),
@@ -43,7 +47,9 @@ def _text_stats(stats: dict) -> dict:
     novel = stats["novel"]
     return {"length": _length_summary(stats["length"]),
             "novel_ngrams": None if novel is None else {str(n): rate for n, rate in novel.items()},
-            "repeated_ngrams": {str(n): rate for n, rate in stats["repeated"].items()}}
+            "repeated_ngrams": {str(n): rate for n, rate in stats["repeated"].items()},
+            "summaries_with_repeat": {str(n): share for n, share in stats["with_repeat"].items()},
+            "empty": stats["empty"]}
 
 
 def _system_entry(result: SystemResult, metrics: Sequence[str]) -> dict:
@@ -87,6 +93,33 @@ def build_report(*, ids: Sequence[str], metrics: Sequence[str], results: Sequenc
         "worst": worst,
         "best": best,
     }
+
+
+def examples(ids: Sequence[str], *, articles: Optional[Sequence[str]], references: Sequence[Sequence[str]],
+             predictions: Sequence[str], count: int) -> list[dict]:
+    """The first `count` documents in id order (not chosen by score): id, article (its first
+    EXAMPLE_ARTICLE_CHARS characters), first reference, prediction."""
+    order = sorted(range(len(ids)), key=lambda i: ids[i])[:count]
+    return [{"id": ids[i], "article": None if articles is None else _clip(articles[i], EXAMPLE_ARTICLE_CHARS),
+             "reference": references[i][0], "prediction": predictions[i]} for i in order]
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def render_examples(report: dict) -> str:
+    """The report's example documents as plain text for a terminal ("" when it has none)."""
+    lines = []
+    for example in report.get("examples") or ():
+        lines += ["", f"[{example['id']}]"]
+        if example["article"] is not None:
+            lines += textwrap.wrap(example["article"], 100, initial_indent="  document : ",
+                                   subsequent_indent="             ")
+        lines.append(f"  reference: {' '.join(example['reference'].split())}")
+        lines.append(f"  summary  : {' '.join(example['prediction'].split()) or '(empty)'}")
+    return "\n".join(lines)
 
 
 def per_document_rows(ids: Sequence[str], metrics: Sequence[str],
@@ -193,6 +226,10 @@ def render_markdown(report: dict) -> str:
     out += ["", "## Repeated n-grams (% of a summary's n-grams that repeat one earlier in it)", ""]
     out += _table(["text"] + [f"{n}-grams" for n in orders],
                   [[escape(e["name"])] + [_pct(e["repeated_ngrams"][n], 1) for n in orders] for e in texts])
+    out += ["", "## Degenerate summaries (% of summaries)", ""]
+    out += _table(["text", "empty"] + [f"with a repeated {n}-gram" for n in orders],
+                  [[escape(e["name"]), _pct(e["empty"], 1)] + [_pct(e["summaries_with_repeat"][n], 1) for n in orders]
+                   for e in texts])
     for title, rows in (("Worst", report["worst"]), ("Best", report["best"])):
         out += ["", f"## {title} {len(rows)} documents by {LABELS[report['ranked_by']]} F1 "
                     f"({escape(systems['system']['name'])})", ""]

@@ -26,29 +26,37 @@ def article_index(articles: Sequence[str], *, tokenizer: RougeTokenizer) -> list
 
 def summary_stats(summaries: Sequence[str], *, tokenizer: RougeTokenizer,
                   articles: Optional[Sequence[str]] = None) -> dict:
-    """{"length": per-summary token counts (list), "novel": {n: rate} or None, "repeated": {n: rate}}.
+    """{"length": per-summary token counts (list), "novel": {n: rate} or None, "repeated": {n: rate},
+    "with_repeat": {n: share}, "empty": share}.
 
     novel[n]: share of the summaries' n-grams that do not occur in their article (None without articles).
     repeated[n]: share of the summaries' n-grams that repeat an earlier n-gram of the same summary.
+    with_repeat[n]: share of the summaries that hold some n-gram twice (degenerate repetition at n=3).
+    empty: share of the summaries without a token.
     articles: `article_index` of the articles, in the order of `summaries`.
     """
     lengths = []
     total = dict.fromkeys(ORDERS, 0)
     novel = dict.fromkeys(ORDERS, 0)
     repeated = dict.fromkeys(ORDERS, 0)
+    with_repeat = dict.fromkeys(ORDERS, 0)
     for i, summary in enumerate(summaries):
         tokens = tokenizer.tokenize(summary)
         lengths.append(len(tokens))
         for n in ORDERS:
             grams = _ngrams(tokens, n)
             total[n] += len(grams)
-            repeated[n] += len(grams) - len(set(grams))
+            repeats = len(grams) - len(set(grams))
+            repeated[n] += repeats
+            with_repeat[n] += repeats > 0
             if articles is not None:  # a substring search (C speed) instead of a set of article n-grams
                 novel[n] += sum(1 for g in grams if " " + " ".join(g) + " " not in articles[i])
     return {
         "length": lengths,
         "novel": None if articles is None else {n: novel[n] / max(total[n], 1) for n in ORDERS},
         "repeated": {n: repeated[n] / max(total[n], 1) for n in ORDERS},
+        "with_repeat": {n: with_repeat[n] / max(len(summaries), 1) for n in ORDERS},
+        "empty": sum(1 for length in lengths if length == 0) / max(len(summaries), 1),
     }
 
 

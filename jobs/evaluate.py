@@ -26,6 +26,7 @@ from jobs.options import allow_nonempty_option, config_options, load
 @click.option("--compare", type=click.Path(dir_okay=False), help="JSONL of a second system (paired bootstrap test).")
 @click.option("--compare-field", help="Field of the second system's summary [--prediction-field].")
 @click.option("--lead-words", type=int, help="Also score the first N words of each article (AESLC: 4).")
+@click.option("--examples", type=int, help="Print (and report) the first N documents: article, reference, summary.")
 @click.option("--oracle", is_flag=True, default=None, help="Add the greedy extractive oracle (needs --articles).")
 @click.option("--output-dir", "-o", help=f"Where to write the report [{_Defaults.output_dir}].")
 @allow_nonempty_option
@@ -47,4 +48,6 @@ def command(configs, overrides, oracle, allow_nonempty, **options):
 
     result = evaluate.run(config=config, allow_nonempty=allow_nonempty)
     click.echo(report.render_table(result))
+    if result["examples"]:
+        click.echo(report.render_examples(result))
     click.echo(f"\n{result['documents']} documents; report in {config.evaluate.output_dir}", err=True)

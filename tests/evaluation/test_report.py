@@ -10,7 +10,8 @@ METRICS = ("rouge1", "rougeLsum")
 IDS = ["d1", "d2", "d3", "d4", "d5", "d6"]
 REFERENCES = [[f"reference {i}"] for i in range(6)]
 STATS = {"length": [3, 4, 5, 6, 7, 8], "novel": {1: 0.5, 2: 0.75, 3: 1.0, 4: 1.0},
-         "repeated": {1: 0.25, 2: 0.0, 3: 0.0, 4: 0.0}}
+         "repeated": {1: 0.25, 2: 0.0, 3: 0.0, 4: 0.0},
+         "with_repeat": {1: 0.5, 2: 0.0, 3: 0.0, 4: 0.0}, "empty": 0.0}
 
 
 def _result(role, name, f_values, *, intervals=True):
@@ -98,3 +99,15 @@ def test_every_user_string_is_escaped_in_markdown():
     assert "| &lt;i&gt;1&lt;/i&gt; |" in page and "| d\\|2 |" in page
     assert "\\`code\\` \\[link\\](http://x)" in page and "\\*b\\*" in page
     assert "a|b '''" in page  # inside the histogram's code fence: no fence break
+
+
+def test_examples_clip_long_articles_at_a_word_and_mark_empty_summaries():
+    from evaluation.report import EXAMPLE_ARTICLE_CHARS, examples, render_examples
+    article = "word " * 100
+    rows = examples(["b", "a"], articles=[article, "short  text"], references=[["r b"], ["r a"]],
+                    predictions=["s b", ""], count=5)
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert rows[0]["article"] == "short text"
+    assert rows[1]["article"].endswith(" …") and len(rows[1]["article"]) <= EXAMPLE_ARTICLE_CHARS + 2
+    assert render_examples({"examples": rows}).splitlines()[4] == "  summary  : (empty)"
+    assert render_examples({"examples": []}) == ""

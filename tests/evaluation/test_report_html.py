@@ -9,7 +9,8 @@ from evaluation.report_html import f1_counts, highlight, render_html
 from evaluation.rouge import RougeTokenizer
 
 METRICS = ("rouge1", "rougeLsum")
-STATS = {"length": [3, 4, 5, 6, 7, 8], "novel": None, "repeated": {1: 0.25, 2: 0.0, 3: 0.0, 4: 0.0}}
+STATS = {"length": [3, 4, 5, 6, 7, 8], "novel": None, "repeated": {1: 0.25, 2: 0.0, 3: 0.0, 4: 0.0},
+         "with_repeat": {1: 0.5, 2: 0.0, 3: 0.0, 4: 0.0}, "empty": 0.0}
 SETTINGS = {"metrics": list(METRICS), "tokenizer": "unicode", "use_stemmer": True, "bootstrap_samples": 10,
             "confidence": 0.95, "seed": 0, "lead_k": 3, "rouge_score_version": "0.1.2",
             "split_by_regex": {"predictions": 0, "references": 0}}

@@ -31,6 +31,13 @@ def test_repeated_ngrams_within_a_summary():
     assert summary_stats([""], tokenizer=PLAIN)["repeated"] == {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0}
 
 
+def test_the_share_of_summaries_with_a_repeat_and_of_empty_ones():
+    stats = summary_stats(["the cat the cat the", "a b a", "", "x y z"], tokenizer=PLAIN)
+    assert stats["with_repeat"] == {1: 2 / 4, 2: 1 / 4, 3: 1 / 4, 4: 0.0}
+    assert stats["empty"] == 1 / 4
+    assert summary_stats([], tokenizer=PLAIN)["empty"] == 0.0
+
+
 def test_length_histogram_shares_bins_and_keeps_an_overflow_bin():
     histogram = length_histogram({"a": [0, 1, 2, 3], "b": [3, 3, 100]}, bins=4)
     # The largest 99th percentile is 98.06 -> width ceil(99.06 / 3) = 34; the last bin holds >= 102.

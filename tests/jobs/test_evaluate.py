@@ -63,3 +63,35 @@ def test_bad_config_exits_2(tmp_path):
 def test_a_path_that_looks_like_a_number_stays_a_path(tmp_path):
     result = _invoke("--predictions", "123", "-o", str(tmp_path / "out"))
     assert result.exit_code == 3 and "cannot read 123" in result.stderr
+
+
+def test_examples_print_the_first_documents_by_id_after_the_table(tmp_path):
+    docs = write_jsonl(tmp_path / "docs.jsonl", DOCS)
+    out = tmp_path / "out"
+    result = _invoke("--predictions", docs, "--articles", docs, "--examples", "2", "-o", str(out),
+                     "--set", "evaluate.bootstrap_samples=0", "--set", "evaluate.workers=1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[4:] == [
+        "",
+        "[library]",
+        "  document : The city library will open on Sundays. Visitors asked for weekend hours. Staff will",
+        "             rotate shifts.",
+        "  reference: The library opens on Sundays from next month.",
+        "  summary  : The library will open on Sundays after visitors asked.",
+        "",
+        "[park]",
+        "  document : The council approved the new park budget on Tuesday. Residents had asked for more",
+        "             trees. The vote was unanimous. Work starts in May.",
+        "  reference: The council approved a new park budget. Construction begins in May.",
+        "  summary  : The council approved the park budget. Work starts in May.",
+    ]
+    report = json.loads((out / "report.json").read_text())
+    assert [e["id"] for e in report["examples"]] == ["library", "park"]
+
+
+def test_no_examples_unless_asked(tmp_path):
+    docs = write_jsonl(tmp_path / "docs.jsonl", DOCS)
+    result = _invoke("--predictions", docs, "-o", str(tmp_path / "out"), "--set", "evaluate.bootstrap_samples=0")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 3  # the table only (no articles: no lead-3 row)
