@@ -159,3 +159,10 @@ def read_split(split):
     source = split.source
     tracker = source.get_range_tracker(split.start_position, split.stop_position)
     return [GlobalWindows.windowed_value(v) for v in source.read(tracker)]
+
+
+def listed_values(windowed):
+    """WindowedValue((k, iterable)) -> WindowedValue((k, list)): a grouped key's values, which the trigger driver
+    gives as a one-pass iterable, as a list (code written for Beam's other runners calls len() on them)."""
+    k, values = windowed.value
+    return windowed.with_value((k, list(values)))

@@ -33,8 +33,8 @@ from apache_beam.coders import registry as coders_registry
 from apache_beam.internal import pickler
 from apache_beam.runners.common import DoFnSignature
 from apache_beam.runners.dask import dask_runner as beam_dask
-from apache_beam.runners.dask.overrides import (_Create, _Flatten, _GroupByKeyOnly, _Read, _Reshuffle,
-                                                dask_overrides)
+from apache_beam.runners.dask.overrides import (_Create, _Flatten, _GroupAlsoByWindow, _GroupByKeyOnly, _Read,
+                                                _Reshuffle, dask_overrides)
 from apache_beam.runners.runner import PipelineResult, PipelineState
 from apache_beam.transforms import core
 from apache_beam.transforms.window import GlobalWindows
@@ -75,6 +75,9 @@ class _Translate(beam.pipeline.PipelineVisitor):
         self._consumed.update(side.pvalue for side in node.side_inputs)
         if isinstance(transform, beam.ParDo):
             self._pardo(node, inputs[0])
+            if isinstance(transform, _GroupAlsoByWindow):  # values as a list, as Beam's other runners give them
+                for pcoll in node.outputs.values():
+                    self.bags[pcoll] = self.bags[pcoll].map(bundles.listed_values)
             return
         if isinstance(transform, _Create):
             bag = self._create(list(transform.values))
@@ -151,7 +154,7 @@ class DaskRunner(beam_dask.DaskRunner):
         address = dask_options.pop("address", None)
         cluster = None
         if address is None and dask_options.get("scheduler_file") is None:
-            cluster = distributed.LocalCluster(processes=True, dashboard_address=None)
+            cluster = distributed.LocalCluster(processes=True, dashboard_address=":0")
         client = distributed.Client(address or cluster, **dask_options)
         try:
             pipeline.replace_all(dask_overrides())

@@ -21,7 +21,7 @@ def address():
     from dask import distributed
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -178,3 +178,25 @@ def test_a_primitive_it_cannot_run_fails_with_its_name(address):
     with pytest.raises(NotImplementedError, match=r"cannot run TestStream \(Stream\)"):
         with beam.Pipeline(runner=DaskRunner(), options=options) as p:
             p | "Stream" >> TestStream().add_elements([1])
+
+
+def test_without_an_address_it_runs_on_a_local_cluster_that_it_closes(tmp_path):
+    import time
+
+    import psutil
+
+    def children():  # but multiprocessing's resource tracker, started once and kept for the process's life
+        return {c.pid for c in psutil.Process().children(recursive=True)
+                if c.is_running() and c.status() != psutil.STATUS_ZOMBIE
+                and "resource_tracker" not in " ".join(c.cmdline())}
+
+    before = children()
+    out = folder(tmp_path, "out")
+    with beam.Pipeline(runner=DaskRunner(), options=PipelineOptions([])) as p:
+        p | beam.Create([1, 2, 3]) | beam.ParDo(_Record(out))
+    assert recorded(out) == [1, 2, 3]
+    for _ in range(50):  # worker processes exit shortly after the cluster closes
+        if children() <= before:
+            break
+        time.sleep(0.2)
+    assert children() <= before
