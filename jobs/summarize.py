@@ -1,6 +1,7 @@
 """`sumflow summarize`: a Beam batch-inference job writing a summary for every document of a dump.
 
-Exit codes: 0 done, 1 the pipeline failed, 2 bad usage or config, 3 unusable input or model, 75 locked.
+Exit codes: 0 done (or already complete: nothing to do), 1 the pipeline failed, 2 bad usage or config,
+3 unusable input or model, 75 the output directory is locked by another run.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from jobs.options import BeamCommand, allow_nonempty_option, config_options, loa
               help="Input format (default: summarize.format).")
 @click.option("--model-dir", default=None, help="An exported model (default: summarize.model_dir).")
 @click.option("--output-dir", "-o", default=None, help="Where to write (default: summarize.output_dir).")
+@click.option("--force", is_flag=True, help="Rerun even if this output is already complete for these documents, "
+                                            "model and config.")
 @allow_nonempty_option
-def command(configs, overrides, inputs, fmt, model_dir, output_dir, allow_nonempty, beam_args, texts):
+def command(configs, overrides, inputs, fmt, model_dir, output_dir, force, allow_nonempty, beam_args, texts):
     """Summarize documents with an exported model; output: sharded JSONL keyed by id.
 
     \b
@@ -48,9 +51,16 @@ def command(configs, overrides, inputs, fmt, model_dir, output_dir, allow_nonemp
         raise click.UsageError("-i - (stdin) cannot be combined with other inputs")
     config = load(configs, overrides, {"summarize.inputs": inputs, "summarize.format": fmt,
                                        "summarize.model_dir": model_dir, "summarize.output_dir": output_dir})
+    if not force:  # decided before Beam and TensorFlow load: a rerun with nothing to do ends at once
+        from pipeline import completion
+
+        identity, done = completion.check_summarize(config, allow_nonempty=allow_nonempty)
+        if done is not None:
+            click.echo(completion.nothing_to_do(identity), err=True)
+            return
     from pipeline import summarize
 
-    summarize.run(config, allow_nonempty=allow_nonempty, beam_args=beam_args,
+    summarize.run(config, force=force, allow_nonempty=allow_nonempty, beam_args=beam_args,
                   log=lambda m: click.echo(m, err=True))
 
 

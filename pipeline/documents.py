@@ -14,20 +14,12 @@ from apache_beam.io import fileio
 
 from configs.schema import SummarizeConfig
 from workspace.errors import InputError
-from workspace.input_files import folder_roots, match_files, read_whole_file, reading
+from workspace.input_files import folder_roots, read_whole_file, reading
 from contract.records import content_id
 from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
 from pipeline.lines import ReadLines
 from pipeline.sources import parse_json_line
-
-
-def document_files(cfg: SummarizeConfig) -> list[str]:
-    if not cfg.inputs:
-        raise InputError("summarize: give the documents to summarize (--input FILE_OR_GLOB)")
-    out = []
-    for pattern in cfg.inputs:
-        out.extend(match_files(pattern, folders=cfg.format == "text_dir", what="summarize.inputs"))
-    return out
+from pipeline.completion import document_files
 
 
 class _ParseJsonDocument(beam.DoFn):

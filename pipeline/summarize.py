@@ -7,7 +7,9 @@ batching so a batch pads little; a batch that fails is retried one document at a
 never takes down its batch-mates (it goes to the dead-letter file with the reason).
 
 Output is written to a staging folder and moved into place at the end (workspace/outputs.py): a crashed run
-leaves no partial output, and a rerun writes the complete output once, with no duplicates.
+leaves no partial output, and a rerun writes the complete output once, with no duplicates. A rerun whose
+documents, model, config and code are those of the complete output there has nothing to do
+(pipeline/completion.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from apache_beam.metrics import Metrics
 
 from configs.load import config_yaml
 from configs.schema import Config, SummarizeConfig
-from contract import export_format as fmt
+from pipeline import completion
 from workspace import outputs
 from contract import text
 from contract.exported_model import ExportedModel
@@ -35,10 +37,9 @@ from pipeline.documents import ReadDocuments, document_files
 from pipeline.accounting import Accounted, check_accounts, read_accounting
 from workspace.progress import Counter
 from pipeline.dead_letters import DROPPED, NAMESPACE, RECORDS, dead_letter
-from workspace.errors import InputError
 
-COUNTS_FILE = "counts.json"  # {"input": n, "summarized": n, "dropped:REASON": n}
-OUTPUT_NAMES = ["summaries", "dead_letter", COUNTS_FILE, "config.yaml", outputs.SUCCESS_NAME]
+COUNTS_FILE = completion.COUNTS_FILE  # {"input": n, "summarized": n, "dropped:REASON": n}
+OUTPUT_NAMES = list(completion.SUMMARIZE_OUTPUTS)
 
 
 def length_bucket(words: int) -> int:
@@ -217,22 +218,23 @@ class SummarizeResult:
     output_dir: str
     counts: dict
     seconds: float
+    status: str = "written"  # "written" | "skipped" (already complete)
 
 
-def run(config: Config, *, allow_nonempty: bool = False, beam_args: Sequence[str] = (),
+def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, beam_args: Sequence[str] = (),
         make_pipeline: Callable[[], beam.Pipeline] | None = None,
         log: Callable[[str], None] = print) -> SummarizeResult:
+    """Run the summarization job; returns quickly with status "skipped" when the same run already completed."""
     from pipeline.runner import make_pipeline as default_make_pipeline, pipeline_options
 
     start = time.time()
     cfg = config.summarize
     out = cfg.output_dir
-    for required in fmt.REQUIRED:
-        if not FileSystems.exists(FileSystems.join(cfg.model_dir, required)):
-            raise InputError(f"summarize.model_dir {cfg.model_dir!r} holds no complete exported model (no "
-                             f"{required}); run `sumflow export` first or give --model-dir")
-    files = document_files(cfg)
-    outputs.claim(out, job="summarize", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty, inputs=files)
+    identity, done = completion.check_summarize(config, allow_nonempty=allow_nonempty, force=force)
+    if done is not None:
+        log(completion.nothing_to_do(identity))
+        return SummarizeResult(out, done, time.time() - start, status="skipped")
+    files = identity.input_paths
     total = count_documents(cfg)
     log(f"summarize: {total or 'an unknown number of'} documents from {len(cfg.inputs)} input pattern(s)")
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
@@ -245,7 +247,7 @@ def run(config: Config, *, allow_nonempty: bool = False, beam_args: Sequence[str
         counts = read_accounting(FileSystems.join(staging, COUNTS_FILE))
         dropped = check_accounts(counts, written=counts.get("summarized", 0), output_dir=staging,
                                  what="documents")
-        outputs.commit(staging, out, job="summarize", marker=json.dumps(counts, sort_keys=True))
+        outputs.commit(staging, out, job="summarize", marker=identity.fingerprint)
     seconds = time.time() - start
     log(f"summarize: {counts.get('summarized', 0)} summaries, {sum(dropped.values())} dropped {dropped}, "
         f"{seconds:.1f}s ({counts.get('summarized', 0) / max(seconds, 1e-9):.1f} docs/s) -> {out}/summaries")

@@ -60,3 +60,15 @@ def test_the_rules_catch_a_forbidden_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    import apache_beam.io\n    from model.seq2seq import Seq2Seq\n")
     assert imports(bad) == {"apache_beam.io", "model.seq2seq"}
+
+
+def test_what_decides_a_noop_loads_neither_beam_nor_tensorflow():
+    """The CLI and the "already complete?" checks the jobs call before their heavy imports (the whole no-op
+    from the CLI: tests/jobs/test_noop.py)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, jobs.cli, pipeline.completion, contract.train_run\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'apache_beam', 'tensorflow', 'keras'}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -37,3 +37,18 @@ def source_hash(packages: Iterable[str] = (), *, dirs: Iterable[str] = ()) -> st
                     h.update(f.read())
                 h.update(b"\0")
     return h.hexdigest()[:12]
+
+
+def code_version(packages: Iterable[str]) -> str:
+    """sumflow's release plus `source_hash(packages)`: what a completion fingerprint records as the code.
+
+    Computed from every `.py` file of the packages (not a hand-kept list of modules): any change to the code
+    that could shape an output makes earlier outputs stale.
+    """
+    try:
+        from importlib.metadata import version
+
+        release = version("sumflow")
+    except Exception:  # running from a checkout that was not installed
+        release = "0+unknown"
+    return f"{release}+{source_hash(packages)}"

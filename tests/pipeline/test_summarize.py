@@ -83,6 +83,18 @@ def test_rerun_after_a_crash_writes_complete_output_once(tmp_path, export_dir):
     assert not [n for n in os.listdir(tmp_path / "out") if n.startswith(".sumflow-staging")]
 
 
+def test_a_complete_output_is_skipped_unless_forced_or_changed(tmp_path, export_dir):
+    write_jsonl(tmp_path / "docs.jsonl", [{"id": r["id"], "article": r["article"]} for r in pairs(3)])
+    config = _config(tmp_path, export_dir, tmp_path / "docs.jsonl")
+    first = summarize.run(config, make_pipeline=local_pipeline, log=lambda m: None)
+    again = summarize.run(config, make_pipeline=local_pipeline, log=lambda m: None)
+    assert (first.status, again.status, again.counts) == ("written", "skipped", first.counts)
+    assert summarize.run(config, force=True, make_pipeline=local_pipeline, log=lambda m: None).status == "written"
+    changed = _config(tmp_path, export_dir, tmp_path / "docs.jsonl", "summarize.duplicate_ids=keep")
+    assert summarize.run(changed, make_pipeline=local_pipeline, log=lambda m: None).status == "written"
+    assert summarize.run(changed, make_pipeline=local_pipeline, log=lambda m: None).status == "skipped"
+
+
 def test_long_documents_reject_and_chunk(tmp_path, export_dir):
     long_doc = {"id": "long", "article": " ".join(r["article"] for r in pairs(4, seed=2))}  # > 40 tokens
     write_jsonl(tmp_path / "docs.jsonl", [long_doc, {"id": "short", "article": "River stone market."}])
