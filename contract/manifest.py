@@ -140,6 +140,17 @@ def read_manifest(data_dir: str, *, verify_vocab: bool = True) -> Manifest:
     return manifest
 
 
+def load_manifest(data_dir: str, *, expected_vocab_sha256: str | None = None) -> Manifest:
+    """The manifest of `data_dir`, refusing data whose vocabulary is not the one expected (e.g. a resumed model's)."""
+    manifest = read_manifest(data_dir)
+    if expected_vocab_sha256 and manifest.vocab.sha256 != expected_vocab_sha256:
+        raise ManifestError(
+            f"{data_dir}: its vocabulary ({manifest.vocab.sha256[:12]}) is not the one this model was trained "
+            f"with ({expected_vocab_sha256[:12]}); train into a new train.model_dir, or point train.data_dir at "
+            f"data preprocessed with the model's vocabulary (tokenizer.model_path)")
+    return manifest
+
+
 def split_paths(data_dir: str, manifest: Manifest, split: str) -> list[str]:
     """Absolute paths of one split's TFRecord shards, as the manifest lists them."""
     if split not in manifest.splits:

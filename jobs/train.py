@@ -28,6 +28,12 @@ def command(configs, overrides, data_dir, model_dir, force, allow_nonempty):
       sumflow train -c aeslc --set train.epochs=5
     """
     config = load(configs, overrides, {"train.data_dir": data_dir, "train.model_dir": model_dir})
+    if not force:  # decided before TensorFlow loads: a rerun with nothing to do ends at once
+        from contract.train_run import already_trained, nothing_to_do
+
+        if already_trained(config, allow_nonempty=allow_nonempty) is not None:
+            click.echo(nothing_to_do(config.train.model_dir), err=True)
+            return
     from model import trainer
 
     trainer.train(config, force=force, allow_nonempty=allow_nonempty,

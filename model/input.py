@@ -13,21 +13,10 @@ from __future__ import annotations
 import tensorflow as tf
 
 from configs.schema import ModelConfig, TrainConfig
-from contract.manifest import Manifest, ManifestError, read_manifest, split_paths
+from contract.manifest import Manifest, ManifestError, load_manifest, split_paths  # load_manifest re-exported
 from contract.records import BOS_ID, EOS_ID, feature_spec
 
 AUTOTUNE = tf.data.AUTOTUNE
-
-
-def load_manifest(data_dir: str, *, expected_vocab_sha256: str | None = None) -> Manifest:
-    """The manifest of `data_dir`, refusing data whose vocabulary is not the one expected (e.g. a resumed model's)."""
-    manifest = read_manifest(data_dir)
-    if expected_vocab_sha256 and manifest.vocab.sha256 != expected_vocab_sha256:
-        raise ManifestError(
-            f"{data_dir}: its vocabulary ({manifest.vocab.sha256[:12]}) is not the one this model was trained "
-            f"with ({expected_vocab_sha256[:12]}); train into a new train.model_dir, or point train.data_dir at "
-            f"data preprocessed with the model's vocabulary (tokenizer.model_path)")
-    return manifest
 
 
 def interleave_files(files: list[str], *, shuffle: bool, seed: int, deterministic: bool):

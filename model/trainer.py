@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -24,20 +22,14 @@ from configs.schema import Config, TrainConfig
 from model.input import load_manifest, make_dataset
 from contract import model_dir as layout
 from contract.manifest import Manifest, vocab_path
+# The "already finished?" check, TF-free so that `sumflow train` can decide before loading TensorFlow.
+from contract.train_run import (TrainResult, completed_run as _completed_run, nothing_to_do,
+                                read_history as _read_history, run_fingerprint as _run_fingerprint,
+                                trained_vocab as _trained_vocab)
 from model.losses import MaskedNLL, TargetNLL
 from model.seq2seq import build_seq2seq
 from model.target_scorer import TargetScorer
 from workspace import outputs
-
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainResult:
-    model_path: str
-    epochs_run: int
-    best_val_loss: float
-    history: list[dict]
-    seconds: float
 
 
 @keras.saving.register_keras_serializable(package="sumflow")
@@ -109,19 +101,6 @@ def _previous_best(history_path: str) -> float:
     return min(losses, default=math.inf)
 
 
-def _read_history(history_path: str) -> list[dict]:
-    if not os.path.exists(history_path):
-        return []
-    with open(history_path) as f:
-        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
-
-
-def _run_fingerprint(config: Config, data_fingerprint: str) -> str:
-    payload = json.dumps({"model": dataclasses.asdict(config.model), "train": dataclasses.asdict(config.train),
-                          "data": data_fingerprint}, sort_keys=True, default=list)
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-
 def train(config: Config, *, force: bool = False, allow_nonempty: bool = False, callbacks: list | None = None,
           verbose: int | str = "auto", log: Callable[[str], None] = print) -> TrainResult:
     """Train (or resume training) the model of `config` on `config.train.data_dir`.
@@ -149,8 +128,7 @@ def _train_locked(config: Config, *, force: bool, callbacks: list | None, verbos
     fingerprint = _run_fingerprint(config, manifest.fingerprint)
     done = _completed_run(cfg.model_dir, fingerprint, force=force)
     if done is not None:
-        log(f"train: {cfg.model_dir} already holds a model trained on these data with this config; nothing to do. "
-            f"Use --force to train again.")
+        log(nothing_to_do(cfg.model_dir))
         return done
     _start_model_dir(config, manifest, fingerprint, log=log)
     gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -171,35 +149,6 @@ def _train_locked(config: Config, *, force: bool, callbacks: list | None, verbos
              callbacks=_callbacks(config, manifest, val_data, monitor=monitor, steps_per_epoch=steps_per_epoch)
              + list(callbacks or []))
         return _save_best(model, fitted, cfg.model_dir, fingerprint, monitor=monitor, start=start, log=log)
-
-
-def _trained_vocab(model_dir: str) -> str | None:
-    """The vocabulary hash an earlier run in `model_dir` trained with (resuming must use the same), or None."""
-    info_path = os.path.join(model_dir, layout.TRAIN_INFO)
-    if not os.path.exists(info_path):
-        return None
-    with open(info_path) as f:
-        return json.load(f)["vocab_sha256"]
-
-
-def _completed_run(model_dir: str, fingerprint: str, *, force: bool) -> TrainResult | None:
-    """The result of a run that already completed with this fingerprint (unless `force`), else None after
-    removing the outputs of a different completed run (a new run starts afresh)."""
-    complete_path = os.path.join(model_dir, layout.COMPLETE)
-    history_path = os.path.join(model_dir, layout.HISTORY)
-    if not os.path.exists(complete_path):
-        return None
-    with open(complete_path) as f:
-        done = f.read().strip() == fingerprint
-    if done and not force:
-        history = _read_history(history_path)
-        monitor = "val_loss" if any("val_loss" in h for h in history) else "loss"
-        return TrainResult(os.path.join(model_dir, layout.MODEL_FILE), len(history),
-                           min((h.get(monitor, math.inf) for h in history), default=math.inf), history, 0.0)
-    for stale in (complete_path, history_path, os.path.join(model_dir, layout.BEST_WEIGHTS)):
-        if os.path.exists(stale):
-            os.remove(stale)
-    return None
 
 
 def _start_model_dir(config: Config, manifest: Manifest, fingerprint: str, *, log: Callable[[str], None]) -> None:

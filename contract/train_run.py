@@ -1,0 +1,103 @@
+"""Whether a model directory already holds a finished training run of a config, decided without TensorFlow.
+
+A training run is identified by its fingerprint: the preprocess output's fingerprint (data, their config and
+code) and the `model` and `train` config sections. Training writes it to `_COMPLETE` last
+(contract/model_dir.py). model/trainer.py decides with these functions under the model directory's lock, and
+`sumflow train` calls `already_trained` before it loads TensorFlow (~4 s): one definition of "finished".
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import math
+import os
+
+from configs.schema import Config
+from contract import model_dir as layout
+from contract.manifest import load_manifest
+from workspace import outputs
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    model_path: str
+    epochs_run: int
+    best_val_loss: float
+    history: list[dict]
+    seconds: float
+
+
+def run_fingerprint(config: Config, data_fingerprint: str) -> str:
+    payload = json.dumps({"model": dataclasses.asdict(config.model), "train": dataclasses.asdict(config.train),
+                          "data": data_fingerprint}, sort_keys=True, default=list)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def read_history(history_path: str) -> list[dict]:
+    if not os.path.exists(history_path):
+        return []
+    with open(history_path) as f:
+        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+
+
+def trained_vocab(model_dir: str) -> str | None:
+    """The vocabulary hash an earlier run in `model_dir` trained with (resuming must use the same), or None."""
+    info_path = os.path.join(model_dir, layout.TRAIN_INFO)
+    if not os.path.exists(info_path):
+        return None
+    with open(info_path) as f:
+        return json.load(f)["vocab_sha256"]
+
+
+def finished_run(model_dir: str, fingerprint: str) -> TrainResult | None:
+    """The result of a run that finished in `model_dir` with this fingerprint, else None. Reads only."""
+    complete_path = os.path.join(model_dir, layout.COMPLETE)
+    if not os.path.exists(complete_path):
+        return None
+    with open(complete_path) as f:
+        if f.read().strip() != fingerprint:
+            return None
+    history = read_history(os.path.join(model_dir, layout.HISTORY))
+    monitor = "val_loss" if any("val_loss" in h for h in history) else "loss"
+    return TrainResult(os.path.join(model_dir, layout.MODEL_FILE), len(history),
+                       min((h.get(monitor, math.inf) for h in history), default=math.inf), history, 0.0)
+
+
+def completed_run(model_dir: str, fingerprint: str, *, force: bool) -> TrainResult | None:
+    """The result of a run that already completed with this fingerprint (unless `force`), else None after
+    removing the outputs of a different completed run (a new run starts afresh)."""
+    done = None if force else finished_run(model_dir, fingerprint)
+    complete_path = os.path.join(model_dir, layout.COMPLETE)
+    if done is None and os.path.exists(complete_path):
+        for stale in (complete_path, os.path.join(model_dir, layout.HISTORY),
+                      os.path.join(model_dir, layout.BEST_WEIGHTS)):
+            if os.path.exists(stale):
+                os.remove(stale)
+    return done
+
+
+def already_trained(config: Config, *, allow_nonempty: bool = False) -> TrainResult | None:
+    """The finished run of `config` in `train.model_dir`, or None when training must (re)start or resume.
+
+    The same checks as model/trainer.py's, in its order, and nothing written: the model directory must be
+    one training may write (UsageError) and not locked by another run (LockedError), the data must pass
+    `load_manifest` with the vocabulary the model was trained with (ManifestError), and `_COMPLETE` must hold
+    this run's fingerprint.
+    """
+    model_dir = config.train.model_dir
+    if not os.path.exists(os.path.join(model_dir, layout.COMPLETE)):
+        return None  # nothing finished there: training decides the rest
+    names = [name.rstrip("/") for name in layout.FILES]
+    outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
+    with outputs.locked(model_dir):
+        outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
+        manifest = load_manifest(config.train.data_dir, expected_vocab_sha256=trained_vocab(model_dir))
+        return finished_run(model_dir, run_fingerprint(config, manifest.fingerprint))
+
+
+def nothing_to_do(model_dir: str) -> str:
+    return (f"train: {model_dir} already holds a model trained on these data with this config; nothing to do. "
+            f"Use --force to train again.")
