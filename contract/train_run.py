@@ -19,6 +19,7 @@ from configs.schema import Config
 from contract import model_dir as layout
 from contract.manifest import load_manifest
 from workspace import outputs
+from workspace.errors import LockedError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,19 +84,23 @@ def already_trained(config: Config, *, allow_nonempty: bool = False) -> TrainRes
     """The finished run of `config` in `train.model_dir`, or None when training must (re)start or resume.
 
     The same checks as model/trainer.py's, in its order, and nothing written: the model directory must be
-    one training may write (UsageError) and not locked by another run (LockedError), the data must pass
-    `load_manifest` with the vocabulary the model was trained with (ManifestError), and `_COMPLETE` must hold
-    this run's fingerprint.
+    one training may write (UsageError), the data must pass `load_manifest` with the vocabulary the model was
+    trained with (ManifestError), and `_COMPLETE` must hold this run's fingerprint, read under the directory's
+    lock. When another run holds the lock this says None and leaves the answer to training (the chief's lock
+    is not a non-chief worker's business: model/cluster.py).
     """
     model_dir = config.train.model_dir
     if not os.path.exists(os.path.join(model_dir, layout.COMPLETE)):
         return None  # nothing finished there: training decides the rest
     names = [name.rstrip("/") for name in layout.FILES]
     outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
-    with outputs.locked(model_dir):
-        outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
-        manifest = load_manifest(config.train.data_dir, expected_vocab_sha256=trained_vocab(model_dir))
-        return finished_run(model_dir, run_fingerprint(config, manifest.fingerprint))
+    try:
+        with outputs.locked(model_dir):
+            outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
+            manifest = load_manifest(config.train.data_dir, expected_vocab_sha256=trained_vocab(model_dir))
+            return finished_run(model_dir, run_fingerprint(config, manifest.fingerprint))
+    except LockedError:
+        return None
 
 
 def nothing_to_do(model_dir: str) -> str:
