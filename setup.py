@@ -27,10 +27,12 @@ INSTALL_REQUIRES = [
 ]
 
 # Optional: `pip install "sumflow[dask]"` runs the Beam jobs on a Dask cluster (`-- --runner dask`,
-# pipeline/dask_runner.py); the versions Beam 2.77's own `dask` extra asks for.
+# pipeline/dask_runner.py; the versions Beam 2.77's own `dask` extra asks for); `sumflow[gcp]` brings what
+# DataflowRunner and gs:// paths need (Beam's gcp extra: google-cloud-storage, apitools, google-auth, ...).
 EXTRAS_REQUIRE = {
     "test": ["pytest>=8"],
     "dask": ["dask>=2024.4.2", "distributed>=2024.4.2"],
+    "gcp": ["apache-beam[gcp]>=2.77,<2.78"],
 }
 
 # The repository's top-level folders, installed under their own names (README "Layout": why no namespace).

@@ -1,4 +1,5 @@
-"""`sumflow doctor`: the versions in use, the Beam runners available and whether a GPU is visible."""
+"""`sumflow doctor`: the versions in use, what each Beam runner needs and finds here (jobs/doctor_runners.py) and
+whether a GPU is visible."""
 
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ def foreign_packages() -> dict[str, str]:
 
 
 @click.command("doctor")
-def command():
-    """Print versions, Beam runners and visible accelerators (a quick check of an install)."""
+@click.option("--job-endpoint", default=None, metavar="HOST:PORT",
+              help="A Beam job server (Flink, Spark, portable) to check for reachability.")
+def command(job_endpoint):
+    """Print versions, what each Beam runner needs and has here, and visible accelerators."""
     import os
     import platform
     from importlib.metadata import PackageNotFoundError, version
@@ -50,19 +53,10 @@ def command():
     else:
         click.echo(f"  packages {', '.join(OUR_PACKAGES)}: sumflow's own")
     click.echo("beam runners:")
-    runners = {"DirectRunner (local FnApiRunner, multi-process)": "apache_beam.runners.portability.fn_api_runner",
-               "DataflowRunner": "apache_beam.runners.dataflow.dataflow_runner",
-               "FlinkRunner": "apache_beam.runners.portability.flink_runner",
-               "SparkRunner": "apache_beam.runners.portability.spark_runner",
-               "PortableRunner": "apache_beam.runners.portability.portable_runner"}
-    import importlib
+    from jobs.doctor_runners import report
 
-    for name, module in runners.items():
-        try:
-            importlib.import_module(module)
-            click.echo(f"  {name}: available")
-        except Exception as e:  # report, do not crash: doctor is for diagnosing broken installs
-            click.echo(f"  {name}: unavailable ({type(e).__name__}: {e})")
+    for line in report(job_endpoint):
+        click.echo(f"  {line}")
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
