@@ -43,6 +43,9 @@ from apache_beam.typehints import trivial_inference
 from pipeline import dask_bundles as bundles
 
 _READ_BUNDLE_BYTES = 64 << 20  # the size of a source split read by one task
+# A Create's elements each get a partition (a task), up to this many: the jobs' Creates list units of work
+# (1 MB byte ranges of the input, files), so a task's output, which Dask holds as one list, stays small.
+_MAX_CREATE_PARTITIONS = 1000
 
 
 def _key_coder(pcoll, label: str):
@@ -56,8 +59,8 @@ def _key_coder(pcoll, label: str):
 # ---- on the client: the pipeline's primitives -> dask bags ----
 
 class _Translate(beam.pipeline.PipelineVisitor):
-    def __init__(self, job: str, bag_kwargs: dict, partitions: int):
-        self._job, self._bag_kwargs, self._partitions = job, bag_kwargs, partitions
+    def __init__(self, job: str, bag_kwargs: dict):
+        self._job, self._bag_kwargs = job, bag_kwargs
         self.bags: dict = {}  # PCollection -> bag of WindowedValue
         self._consumed: set = set()
         self._sides: dict = {}  # PCollection -> its whole content, computed once
@@ -105,7 +108,7 @@ class _Translate(beam.pipeline.PipelineVisitor):
         windowed = [GlobalWindows.windowed_value(v) for v in items]
         if size:
             return db.from_sequence(windowed, partition_size=size)
-        return db.from_sequence(windowed, npartitions=npartitions or max(1, min(len(items), self._partitions)))
+        return db.from_sequence(windowed, npartitions=npartitions or max(1, min(len(items), _MAX_CREATE_PARTITIONS)))
 
     @staticmethod
     def _shuffle(bag, key_coder):
@@ -159,7 +162,7 @@ class DaskRunner(beam_dask.DaskRunner):
         try:
             pipeline.replace_all(dask_overrides())
             job = uuid.uuid4().hex
-            translate = _Translate(job, bag_kwargs, partitions=2 * sum(client.nthreads().values()))
+            translate = _Translate(job, bag_kwargs)
             pipeline.visit(translate)
             futures = client.compute([leaf.count() for leaf in translate.leaves()])
         except BaseException:
