@@ -82,7 +82,7 @@ COMMON = ["--config", "--set"]
                             "--allow-nonempty", "--help"]),
     ("evaluate", COMMON + ["--predictions", "--prediction-field", "--references", "--reference-split",
                            "--reference-field", "--id-field", "--articles", "--article-field", "--compare",
-                           "--compare-field", "--lead-words", "--oracle", "--output-dir", "--allow-nonempty",
+                           "--compare-field", "--lead-words", "--examples", "--oracle", "--output-dir", "--allow-nonempty",
                            "--help"]),
 ])
 def test_each_subcommand_help_lists_its_options(command, options):
