@@ -3,27 +3,32 @@ DoFn, collecting what `process`, the timers and `finish_bundle` emit, each value
 grouping of a shuffle by encoded key; the reading of a source split.
 
 A DoFn is unpickled and set up once per (job, transform, worker thread), reused by that thread's later bundles,
-and torn down when the job ends (`tear_down_job`, run on every worker by the client).
+and torn down when the job ends (`finish_job`, run on every worker by the client), which also hands back the
+Beam metrics (counters, distributions, ...) of the job's bundles that ran on that worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import zlib
 
 import apache_beam as beam
 from apache_beam.internal import pickler
+from apache_beam.metrics.execution import MetricsContainer
 from apache_beam.runners.common import DoFnContext, DoFnInvoker, DoFnSignature, Receiver, _OutputHandler
 from apache_beam.runners.direct.direct_userstate import DirectUserStateContext
 from apache_beam.transforms import core
 from apache_beam.transforms.sideinputs import SideInputMap
 from apache_beam.transforms.window import GlobalWindows
+from apache_beam.utils import counters
 
 _MAX_TIMER_FIRINGS = 1_000_000  # per key: a DoFn that keeps resetting a timer would otherwise never end
 
 
 _DOFNS: dict[tuple[str, str, int], beam.DoFn] = {}
 _DOFNS_LOCK = threading.Lock()
+_METRICS: dict[str, list] = {}  # job -> the MetricUpdates of its bundles that finished on this worker
 
 
 def _set_up_dofn(job: str, op: str, payload: bytes) -> beam.DoFn:
@@ -38,13 +43,30 @@ def _set_up_dofn(job: str, op: str, payload: bytes) -> beam.DoFn:
     return fn
 
 
-def tear_down_job(job: str) -> int:
+def finish_job(job: str) -> list:
+    """Tears down the job's DoFns on this worker; returns the metric updates of its bundles that ran here."""
     with _DOFNS_LOCK:
         done = [k for k in _DOFNS if k[0] == job]
         fns = [_DOFNS.pop(k) for k in done]
+        updates = _METRICS.pop(job, [])
     for fn in fns:
         fn.teardown()
-    return len(fns)
+    return updates
+
+
+@contextlib.contextmanager
+def _metrics_into(container: MetricsContainer, label: str):
+    """Beam's metrics (`Metrics.counter(...).inc()`) go to the container of the current state of this thread's
+    state sampler: a sampler of the bundle's own (a sampler keeps the first container given for a state name)."""
+    from apache_beam.runners.worker import statesampler
+
+    sampler = statesampler.StateSampler("", counters.CounterFactory())
+    statesampler.set_current_tracker(sampler)
+    try:
+        with sampler.scoped_state(label, "process", metrics_container=container):
+            yield
+    finally:
+        statesampler.set_current_tracker(None)
 
 
 class _Collect(Receiver):
@@ -79,6 +101,15 @@ class _NoStoredState:
 def run_bundle(items, job, op, payload, label, window_fn, args, kwargs, side_specs, *side_values, key_coder=None):
     """One bag partition through a DoFn: [(tag, WindowedValue)] including what `finish_bundle` emitted."""
     fn = _set_up_dofn(job, op, payload)
+    metrics = MetricsContainer(label)
+    with _metrics_into(metrics, label):
+        out = _run_bundle(fn, items, label, window_fn, args, kwargs, side_specs, side_values, key_coder)
+    with _DOFNS_LOCK:  # only a bundle that completed counts
+        _METRICS.setdefault(job, []).append(metrics.get_cumulative())
+    return out
+
+
+def _run_bundle(fn, items, label, window_fn, args, kwargs, side_specs, side_values, key_coder):
     out: list = []
     receivers = _Receivers(out)
     handler = _OutputHandler(window_fn=window_fn, main_receivers=receivers[None], tagged_receivers=receivers,

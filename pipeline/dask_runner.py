@@ -5,9 +5,9 @@ it drops what a DoFn emits in `finish_bundle` (so `BatchElements` loses its tail
 results), merges a ParDo's tagged outputs into one bag (dead letters flow into the main output), computes only
 the last transform it visited (of several sinks, one runs), recomputes every side input inside every bundle
 (a sink's `initialize_write` runs many times), cannot run stateful DoFns (`GroupIntoBatches`), turns a
-primitive it does not know (`Impulse`, `Read`) into a silent no-op, and leaves the LocalCluster it starts
-running. This module keeps Beam's graph rewrites (`dask_overrides`) and its options (`DaskOptions`:
-`--dask_client_address`, `--dask_npartitions`, ...) and replaces the translation:
+primitive it does not know (`Impulse`, `Read`) into a silent no-op, leaves the LocalCluster it starts
+running, and has no `result.metrics()`. This module keeps Beam's graph rewrites (`dask_overrides`) and its
+options (`DaskOptions`: `--dask_client_address`, `--dask_npartitions`, ...) and replaces the translation:
 
 - one bag per PCollection, of `WindowedValue`s; a ParDo's bag holds (tag, value) pairs, and each of its output
   PCollections is a view of one tag;
@@ -17,10 +17,11 @@ running. This module keeps Beam's graph rewrites (`dask_overrides`) and its opti
 - GroupByKey groups by the encoded key (a deterministic coder, hashed with CRC32, not Python's salted `hash`);
 - a stateful DoFn runs after a shuffle by key, with per-key state and timers that fire once the key's input
   is done (the watermark of a batch job jumping to the end);
-- every PCollection that nothing consumes is computed, and the job waits for all of them.
+- every PCollection that nothing consumes is computed, and the job waits for all of them;
+- the Beam metrics of every completed bundle are gathered from the workers when the job ends.
 
-What runs on the workers is in pipeline/dask_bundles.py. Each fix has a test in tests/pipeline/test_dask_runner.py
-that fails on Beam's runner.
+What runs on the workers is in pipeline/dask_bundles.py. Each fix has a test in
+tests/pipeline/test_dask_runner.py that fails on Beam's runner.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from apache_beam.runners.common import DoFnSignature
 from apache_beam.runners.dask import dask_runner as beam_dask
 from apache_beam.runners.dask.overrides import (_Create, _Flatten, _GroupAlsoByWindow, _GroupByKeyOnly, _Read,
                                                 _Reshuffle, dask_overrides)
+from apache_beam.runners.direct.direct_metrics import DirectMetrics
 from apache_beam.runners.runner import PipelineResult, PipelineState
 from apache_beam.transforms import core
 from apache_beam.transforms.window import GlobalWindows
@@ -177,6 +179,7 @@ class DaskRunnerResult(PipelineResult):
     def __init__(self, client, futures, job: str, cluster=None):
         super().__init__(PipelineState.RUNNING)
         self._client, self._futures, self._job, self._cluster = client, futures, job, cluster
+        self._metrics = DirectMetrics()
 
     def wait_until_finish(self, duration=None):
         from dask import distributed
@@ -198,7 +201,11 @@ class DaskRunnerResult(PipelineResult):
 
     def _release(self, *, quiet: bool = False) -> None:
         try:
-            self._client.run(bundles.tear_down_job, self._job)
+            per_worker = self._client.run(bundles.finish_job, self._job)
+            self._metrics = DirectMetrics()
+            for update in (u for updates in per_worker.values() for u in updates):
+                self._metrics.commit_logical(None, update)
+                self._metrics.commit_physical(None, update)
         except Exception:
             if not quiet:
                 raise
@@ -214,4 +221,6 @@ class DaskRunnerResult(PipelineResult):
         return self._state
 
     def metrics(self):
-        raise NotImplementedError("the Dask runner collects no Beam metrics")
+        """The Beam metrics of the job's bundles, once it has finished (a bundle run twice, after a worker was
+        lost, counts twice)."""
+        return self._metrics

@@ -200,3 +200,33 @@ def test_without_an_address_it_runs_on_a_local_cluster_that_it_closes(tmp_path):
             break
         time.sleep(0.2)
     assert children() <= before
+
+
+class _Counted(beam.DoFn):
+    def __init__(self):
+        self._seen = beam.metrics.Metrics.counter("test", "seen")
+        self._sizes = beam.metrics.Metrics.distribution("test", "size")
+
+    def process(self, n):
+        self._seen.inc()
+        self._sizes.update(n)
+        yield n
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_the_result_has_the_beam_metrics(runner, address):
+    from apache_beam.metrics.metric import MetricsFilter
+
+    options = PipelineOptions(["--dask_client_address", address, "--dask_npartitions=4"])
+    p = beam.Pipeline(runner=RUNNERS[runner](), options=options)
+    p | beam.Create(range(1, 11)) | "Count" >> beam.ParDo(_Counted())
+    result = p.run()
+    result.wait_until_finish()
+    try:
+        found = result.metrics().query(MetricsFilter().with_namespace("test"))
+    except NotImplementedError:  # Beam's runner
+        assert runner == "beam"
+        return
+    assert [(c.key.step, c.key.metric.name, c.committed) for c in found["counters"]] == [("Count", "seen", 10)]
+    [sizes] = found["distributions"]
+    assert (sizes.committed.count, sizes.committed.sum, sizes.committed.min, sizes.committed.max) == (10, 55, 1, 10)
