@@ -43,6 +43,7 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.typehints import trivial_inference
 
 from pipeline import dask_bundles as bundles
+from workspace.errors import UsageError
 
 _READ_BUNDLE_BYTES = 64 << 20  # the size of a source split read by one task
 # A Create's elements each get a partition (a task), up to this many: the jobs' Creates list units of work
@@ -160,7 +161,12 @@ class DaskRunner(beam_dask.DaskRunner):
         cluster = None
         if address is None and dask_options.get("scheduler_file") is None:
             cluster = distributed.LocalCluster(processes=True, dashboard_address=":0")
-        client = distributed.Client(address or cluster, **dask_options)
+        try:
+            client = distributed.Client(address or cluster, **dask_options)
+        except OSError as e:  # no scheduler there (Dask waits `--dask_connection_timeout`, 30 s by default)
+            where = address or dask_options.get("scheduler_file")
+            raise UsageError(f"cannot reach the Dask scheduler at {where} ({e}); start it (`dask scheduler`) or "
+                             f"give its address with --dask_client_address") from e
         try:
             pipeline.replace_all(dask_overrides())
             job = uuid.uuid4().hex

@@ -2,6 +2,7 @@
 wrong (or fails on) and ours gets right, on a LocalCluster of two worker processes."""
 
 import glob
+import socket
 import json
 import os
 import uuid
@@ -230,3 +231,15 @@ def test_the_result_has_the_beam_metrics(runner, address):
     assert [(c.key.step, c.key.metric.name, c.committed) for c in found["counters"]] == [("Count", "seen", 10)]
     [sizes] = found["distributions"]
     assert (sizes.committed.count, sizes.committed.sum, sizes.committed.min, sizes.committed.max) == (10, 55, 1, 10)
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_the_address():
+    from workspace.errors import UsageError
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    options = PipelineOptions(["--dask_client_address", address, "--dask_connection_timeout", "1"])
+    with pytest.raises(UsageError, match=f"cannot reach the Dask scheduler at {address} .*--dask_client_address"):
+        with beam.Pipeline(runner=DaskRunner(), options=options) as p:
+            p | beam.Create([1])
