@@ -54,6 +54,7 @@ class SourceConfig:
     tfds_splits: dict[str, str] = dataclasses.field(
         default_factory=lambda: {"train": "train", "validation": "validation", "test": "test"})
     builtin_packages: tuple[str, ...] = ("stdlib",)  # `stdlib` and/or installed packages' import names
+    builtin_names: bool = False  # each article starts with the documented object's name ("Widget.spin: ...")
     builtin_max_records: int = 0  # 0 = every docstring found
 
     FORMATS = ("builtin", "jsonl", "csv", "tsv", "text_dir", "tfds")

@@ -101,8 +101,12 @@ def split_docstring(doc: str) -> tuple[str, str] | None:
     return summary, body
 
 
-def docstring_pairs(file: ModuleFile) -> list[dict]:
-    """Every (summary, body) pair of one source file as a raw record."""
+def docstring_pairs(file: ModuleFile, *, with_names: bool = False) -> list[dict]:
+    """Every (summary, body) pair of one source file as a raw record.
+
+    with_names: the article starts with the documented object's name, as a reference page does:
+    `Widget.spin: <body>` for a function or class (its name inside the module), `json: <body>` for a module.
+    """
     source, path, module = file
     try:
         with open(path, "rb") as f:
@@ -117,7 +121,9 @@ def docstring_pairs(file: ModuleFile) -> list[dict]:
         doc = ast.get_docstring(node, clean=True)
         pair = split_docstring(doc) if doc else None
         if pair:
-            out.append({"id": f"{source}:{qualname}", "article": pair[1], "summary": pair[0], "split": "",
+            name = qualname[len(module) + 1:] or module
+            article = f"{name}: {pair[1]}" if with_names else pair[1]
+            out.append({"id": f"{source}:{qualname}", "article": article, "summary": pair[0], "split": "",
                         "origin": path})
         for child in getattr(node, "body", []):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

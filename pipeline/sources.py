@@ -241,7 +241,8 @@ class ReadPairs(beam.PTransform):
             modules = [tuple(f) for f in builtin_corpus.module_files(cfg.builtin_packages)]
             records = (pipeline
                        | "ListModules" >> beam.Create(modules)
-                       | "ParseDocstrings" >> beam.FlatMap(builtin_corpus.docstring_pairs))
+                       | "ParseDocstrings" >> beam.FlatMap(builtin_corpus.docstring_pairs,
+                                                         with_names=cfg.builtin_names))
             if cfg.builtin_max_records:
                 # Deterministic cap: keep the records whose ids hash lowest.
                 records = (records

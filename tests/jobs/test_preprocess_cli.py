@@ -56,3 +56,32 @@ def test_doctor_reports_versions_runners_and_gpu(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     for expected in ("tensorflow ", "apache-beam", "DirectRunner", "gpu:", "tensorflow-text ops: loaded"):
         assert expected in result.stdout
+
+
+@pytest.mark.slow
+def test_the_built_in_corpus_reads_the_standard_library_and_installed_packages(tmp_path):
+    """The default config's source through the real job: ids from each source, articles that start with the
+    documented name, every parsed docstring accounted for."""
+    args = ["preprocess", "-c", "default", "--set", "source.builtin_packages=[stdlib, rouge_score]",
+            "--set", "source.builtin_max_records=0", "--set", "tokenizer.vocab_size=1500",
+            "-o", str(tmp_path / "out")]
+    done = _run(args, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    from contract.records import decode_example
+    from contract.tfrecord import read_records
+    from pipeline.builtin_corpus import docstring_pairs, module_files
+
+    parsed = [r for f in module_files(["stdlib", "rouge_score"]) for r in docstring_pairs(f, with_names=True)]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["counts"]["input"] == len(parsed)
+    assert manifest["counts"]["written"] + sum(manifest["counts"]["dropped"].values()) == len(parsed)
+    written = []
+    for path in sorted((tmp_path / "out" / "data").glob("*.tfrecord")):
+        with open(path, "rb") as f:
+            written += [decode_example(r) for r in read_records(f, str(path))]
+    by_id = {r["id"]: r for r in parsed}
+    assert {r["id"].split(":")[0] for r in written} == {"stdlib", "rouge_score"}
+    assert all(r["id"] in by_id for r in written)
+    names = {r["id"]: by_id[r["id"]]["article"].split(": ", 1)[0] for r in written}
+    assert names["stdlib:json"] == "json" and names["stdlib:json.JSONDecoder.decode"] == "JSONDecoder.decode"
+    assert all(r["article"].startswith(names[r["id"]] + ": ") for r in written)

@@ -133,6 +133,17 @@ def test_docstring_pairs_of_a_module_its_classes_and_nested_functions(tmp_path):
     assert {r["article"] for r in records[2:]} == {BODY}
 
 
+def test_with_names_each_article_starts_with_the_name_of_what_it_documents(tmp_path):
+    path = tmp_path / "pkg" / "mod.py"
+    path.parent.mkdir()
+    path.write_text(SOURCE)
+    records = docstring_pairs(ModuleFile("stdlib", str(path), "pkg.mod"), with_names=True)
+    assert [r["article"].split(": ", 1)[0] for r in records] == [
+        "pkg.mod", "Widget", "Widget.spin", "Widget.spin.inner", "Widget.wait"]
+    assert records[2]["article"] == f"Widget.spin: {BODY}"
+    assert [r["summary"] for r in records] == [r["summary"] for r in docstring_pairs(ModuleFile("stdlib", str(path), "pkg.mod"))]
+
+
 def test_a_package_source_prefixes_its_ids_with_its_name(tmp_path, monkeypatch):
     path = tmp_path / "pkg" / "__init__.py"
     path.parent.mkdir()
