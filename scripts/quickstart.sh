@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command on a fresh machine: install, then run the whole sumflow flow on its built-in default corpus
-# (docstrings of the Python standard library; nothing is downloaded): preprocess -> train -> export ->
+# (docstrings of the Python standard library and of sumflow's dependencies; nothing is downloaded): preprocess -> train -> export ->
 # summarize the test split -> ROUGE report. Each step skips work that is already complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +21,6 @@ Done.
   exported model    : runs/default/export      (SavedModel: raw strings in, summaries out)
   summaries         : runs/default/summaries/summaries/*.jsonl
   ROUGE report      : runs/default/evaluation/report.html (and report.md, report.json, per_document.jsonl)
-  try the model     : .venv/bin/sumflow summarize -c default --text "Return the sum of two numbers."
+  try the model     : .venv/bin/sumflow summarize -c default --text "Counter.most_common: List the n most common
+                      elements and their counts from the most common to the least. If n is None, list them all."
 DONE
