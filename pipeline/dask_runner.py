@@ -62,8 +62,8 @@ def _key_coder(pcoll, label: str):
 # ---- on the client: the pipeline's primitives -> dask bags ----
 
 class _Translate(beam.pipeline.PipelineVisitor):
-    def __init__(self, job: str, bag_kwargs: dict):
-        self._job, self._bag_kwargs = job, bag_kwargs
+    def __init__(self, job: str, bag_kwargs: dict, shuffle_partitions: int):
+        self._job, self._bag_kwargs, self._shuffle_partitions = job, bag_kwargs, shuffle_partitions
         self.bags: dict = {}  # PCollection -> bag of WindowedValue
         self._consumed: set = set()
         self._sides: dict = {}  # PCollection -> its whole content, computed once
@@ -97,7 +97,8 @@ class _Translate(beam.pipeline.PipelineVisitor):
         elif isinstance(transform, _Reshuffle):
             bag = inputs[0]
         elif isinstance(transform, _GroupByKeyOnly):
-            bag = self._shuffle(inputs[0], _key_coder(node.inputs[0], node.full_label)).map_partitions(bundles.group_values)
+            key_coder = _key_coder(node.inputs[0], node.full_label)
+            bag = self._shuffle(inputs[0], key_coder).map_partitions(bundles.group_values)
         else:
             raise NotImplementedError(f"the Dask runner cannot run {type(transform).__name__} "
                                       f"({node.full_label}); run this job on another runner")
@@ -113,14 +114,18 @@ class _Translate(beam.pipeline.PipelineVisitor):
             return db.from_sequence(windowed, partition_size=size)
         return db.from_sequence(windowed, npartitions=npartitions or max(1, min(len(items), _MAX_CREATE_PARTITIONS)))
 
-    @staticmethod
-    def _shuffle(bag, key_coder):
+    def _shuffle(self, bag, key_coder):
         """Group by the CRC32 of the encoded key: the same partition on every worker (Python's `hash` of a str
-        differs between processes)."""
+        differs between processes). Into at most `shuffle_partitions`, in one stage where that is at most 64:
+        Dask's task shuffle makes (input partitions x output partitions) tasks per stage, and with as many
+        partitions as the input's 1 MB ranges the scheduler, not the work, took most of a job's time."""
         from operator import itemgetter
 
-        return bag.map(bundles.keyed_by_crc, key_coder).groupby(itemgetter(0), shuffle="tasks",
-                                                          npartitions=bag.npartitions)
+        partitions = min(bag.npartitions, self._shuffle_partitions)
+        if bag.npartitions > partitions:
+            bag = bag.repartition(npartitions=partitions)
+        return bag.map(bundles.keyed_by_crc, key_coder).groupby(
+            itemgetter(0), shuffle="tasks", npartitions=partitions, max_branch=partitions if partitions <= 64 else 32)
 
     def _side(self, pcoll):
         if pcoll not in self._sides:
@@ -170,7 +175,8 @@ class DaskRunner(beam_dask.DaskRunner):
         try:
             pipeline.replace_all(dask_overrides())
             job = uuid.uuid4().hex
-            translate = _Translate(job, bag_kwargs)
+            # two shuffle partitions per worker thread
+            translate = _Translate(job, bag_kwargs, shuffle_partitions=max(2, 2 * sum(client.nthreads().values())))
             pipeline.visit(translate)
             futures = client.compute([leaf.count() for leaf in translate.leaves()])
         except BaseException:
