@@ -124,8 +124,9 @@ class _Translate(beam.pipeline.PipelineVisitor):
         partitions = min(bag.npartitions, self._shuffle_partitions)
         if bag.npartitions > partitions:
             bag = bag.repartition(npartitions=partitions)
-        return bag.map(bundles.keyed_by_crc, key_coder).groupby(
-            itemgetter(0), shuffle="tasks", npartitions=partitions, max_branch=partitions if partitions <= 64 else 32)
+        one_stage = max(partitions, 2) if partitions <= 64 else 32  # Dask: stages = log(n) / log(max_branch)
+        return bag.map(bundles.keyed_by_crc, key_coder).groupby(itemgetter(0), shuffle="tasks",
+                                                                npartitions=partitions, max_branch=one_stage)
 
     def _side(self, pcoll):
         if pcoll not in self._sides:

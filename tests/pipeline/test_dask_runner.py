@@ -243,3 +243,13 @@ def test_an_unreachable_scheduler_is_one_line_naming_the_address():
     with pytest.raises(UsageError, match=f"cannot reach the Dask scheduler at {address} .*--dask_client_address"):
         with beam.Pipeline(runner=DaskRunner(), options=options) as p:
             p | beam.Create([1])
+
+
+def test_a_group_by_key_of_a_single_partition(address, tmp_path):
+    out = folder(tmp_path, "out")
+    def build(p):
+        (p | beam.Create([("a", 1), ("a", 2)]) | beam.GroupByKey() | beam.MapTuple(lambda k, vs: [k, sorted(vs)])
+         | beam.ParDo(_Record(out)))
+
+    error = outcome("ours", address, build, "--dask_npartitions=1")
+    assert error is None and recorded(out) == [["a", [1, 2]]]
