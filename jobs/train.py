@@ -26,9 +26,12 @@ def command(configs, overrides, data_dir, model_dir, force, allow_nonempty):
     Examples:
       sumflow train                          # the built-in default (minutes on 2 CPU cores)
       sumflow train -c aeslc --set train.epochs=5
+      TF_CONFIG='{...}' sumflow train --set train.strategy=multi_worker   # one of several workers (README)
     """
     config = load(configs, overrides, {"train.data_dir": data_dir, "train.model_dir": model_dir})
-    if not force:  # decided before TensorFlow loads: a rerun with nothing to do ends at once
+    # Decided before TensorFlow loads: a rerun with nothing to do ends at once. Not for one of several workers:
+    # each would take the model dir's lock at the same moment; the trainer decides there, the chief under it.
+    if not force and config.train.strategy != "multi_worker":
         from contract.train_run import already_trained, nothing_to_do
 
         if already_trained(config, allow_nonempty=allow_nonempty) is not None:

@@ -10,6 +10,8 @@ padded with 0: the contract of `model.seq2seq.Seq2Seq`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import tensorflow as tf
 
 from configs.schema import ModelConfig, TrainConfig
@@ -62,20 +64,31 @@ def bucket_by_length(batch_size: int, boundaries: tuple[int, ...], *, drop_remai
 
 
 def make_dataset(data_dir: str, manifest: Manifest, split: str, *, train: TrainConfig, model: ModelConfig,
-                 training: bool, targets_in_inputs: bool = False) -> tf.data.Dataset:
-    """Batches of one split. `training` shuffles (seeded) and repeats; evaluation reads each record once.
+                 training: bool, targets_in_inputs: bool = False, shard: tuple[int, int] = (1, 0)
+                 ) -> tf.data.Dataset:
+    """Batches (of train.batch_size) of one split. `training` shuffles (seeded) and repeats; evaluation reads
+    each record once.
 
     targets_in_inputs: also put summary_out among the inputs, so the model scores the targets only
     (the training fast path of model/seq2seq.py).
+    shard: (count, index) - read only this share of the split, for one of `count` input pipelines: its files
+    when there are at least `count`, else every count-th record (the files then read in a fixed order, so that
+    the shares partition the split).
     """
     files = split_paths(data_dir, manifest, split)
     if not files or manifest.splits[split].num_records == 0:
         raise ManifestError(f"{data_dir}: split {split!r} has no records; check the preprocess counts in "
                             f"its manifest.json")
+    count, index = shard
+    by_record = count > 1 and len(files) < count
+    if count > 1 and not by_record:
+        files = files[index::count]
     boundaries = tuple(b for b in train.bucket_boundaries if b < model.max_source_tokens)
     dataset = (tf.data.Dataset.range(1)
                .apply(interleave_files(files, shuffle=training, seed=train.seed,
-                                       deterministic=train.deterministic or not training)))
+                                       deterministic=train.deterministic or not training or by_record)))
+    if by_record:
+        dataset = dataset.shard(count, index)
     if training:
         dataset = dataset.shuffle(train.shuffle_buffer, seed=train.seed, reshuffle_each_iteration=True)
     dataset = (dataset.apply(parse)
@@ -89,3 +102,17 @@ def make_dataset(data_dir: str, manifest: Manifest, split: str, *, train: TrainC
     options = tf.data.Options()
     options.deterministic = bool(train.deterministic or not training)
     return dataset.with_options(options).prefetch(AUTOTUNE)
+
+
+def input_fn(data_dir: str, manifest: Manifest, split: str, *, train: TrainConfig, model: ModelConfig,
+             training: bool, targets_in_inputs: bool = False, per_replica_batch: int):
+    """`make_dataset` for one input pipeline of a distributed run (`strategy.distribute_datasets_from_function`):
+    its shard of the split, in batches of `per_replica_batch` (each replica takes its own batch)."""
+    per_replica = dataclasses.replace(train, batch_size=per_replica_batch)
+
+    def build(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        return make_dataset(data_dir, manifest, split, train=per_replica, model=model, training=training,
+                            targets_in_inputs=targets_in_inputs,
+                            shard=(context.num_input_pipelines, context.input_pipeline_id))
+
+    return build

@@ -2,7 +2,9 @@
 targets' log-probabilities alone (`TargetScorer`'s output), and the coverage loss.
 
 Both average over the non-pad target positions of the batch (targets with id 0 are pad), so a batch's loss
-does not depend on how much padding it carries.
+does not depend on how much padding it carries. Under a tf.distribute strategy the Keras losses return their
+replica's share (`replica_share`): Keras sums the replicas' gradients and reports the loss times the number of
+replicas, so without it two replicas train on twice the gradient and report twice the loss.
 """
 
 from __future__ import annotations
@@ -75,6 +77,21 @@ def coverage_loss(attention, coverage, mask):
     return _masked_mean(per_position, mask)
 
 
+def replica_share(loss):
+    """A scalar loss divided by the number of replicas training in sync (tf.distribute; 1 elsewhere).
+
+    Keras (3.15, TensorFlow backend) divides a loss of per-example values by the replica count itself, but
+    passes a scalar loss through: ours are scalars (token means), so they divide here. The gradient is then the
+    mean of the replicas' token-mean gradients, and the reported loss the mean of their losses.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss * (1.0 / replicas)
+
+
 @keras.saving.register_keras_serializable(package="sumflow")
 class MaskedNLL(keras.losses.Loss):
     """`masked_nll` as a Keras loss for `model.compile(loss=...)`: y_true (batch, tgt) ids, y_pred log-probs.
@@ -90,7 +107,7 @@ class MaskedNLL(keras.losses.Loss):
         self.label_smoothing = label_smoothing
 
     def call(self, y_true, y_pred):
-        return masked_nll(y_true, y_pred, label_smoothing=self.label_smoothing)
+        return replica_share(masked_nll(y_true, y_pred, label_smoothing=self.label_smoothing))
 
     def get_config(self):
         config = super().get_config()
@@ -106,4 +123,4 @@ class TargetNLL(keras.losses.Loss):
         super().__init__(name=name, **kwargs)
 
     def call(self, y_true, y_pred):
-        return target_nll(y_true, y_pred)
+        return replica_share(target_nll(y_true, y_pred))

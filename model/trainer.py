@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -19,11 +20,12 @@ import tensorflow as tf
 
 from configs.load import config_yaml
 from configs.schema import Config, TrainConfig
-from model.input import load_manifest, make_dataset
+from model import cluster, distributed_loop
+from model.input import input_fn, load_manifest, make_dataset
 from contract import model_dir as layout
 from contract.manifest import Manifest, vocab_path
 # The "already finished?" check, TF-free so that `sumflow train` can decide before loading TensorFlow.
-from contract.train_run import (TrainResult, completed_run as _completed_run, nothing_to_do,
+from contract.train_run import (TrainResult, completed_run as _completed_run, finished_run, nothing_to_do,
                                 read_history as _read_history, run_fingerprint as _run_fingerprint,
                                 trained_vocab as _trained_vocab)
 from model.losses import MaskedNLL, TargetNLL
@@ -59,7 +61,23 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """Keras' BackupAndRestore, but each file is written beside its target and renamed into place, so a kill
-    in the middle of a save leaves the previous backup whole."""
+    in the middle of a save leaves the previous backup whole; and it restores from `restore_dir` (default: the
+    backup_dir), so that a worker that saves into a scratch directory resumes from the chief's backup."""
+
+    def __init__(self, backup_dir: str, *, restore_dir: str | None = None, **kwargs):
+        super().__init__(backup_dir, **kwargs)
+        self.restore_dir = restore_dir or backup_dir
+
+    def _load_model(self):  # Keras' own, reading restore_dir
+        weights = os.path.join(self.restore_dir, os.path.basename(self._weights_path))
+        metadata = os.path.join(self.restore_dir, os.path.basename(self._training_metadata_path))
+        if os.path.exists(weights):
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(weights)
+        if os.path.exists(metadata):
+            with open(metadata) as f:
+                self.model._initial_epoch = json.load(f)["epoch"]
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
@@ -84,15 +102,6 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def choose_strategy(cfg: TrainConfig) -> tf.distribute.Strategy:
-    gpus = tf.config.list_physical_devices("GPU")
-    if cfg.strategy == "multi_worker":  # hosts listed in TF_CONFIG
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if cfg.strategy == "mirrored" or (cfg.strategy == "auto" and len(gpus) > 1):
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
-
-
 def _previous_best(history_path: str) -> float:
     if not os.path.exists(history_path):
         return math.inf
@@ -110,30 +119,47 @@ def train(config: Config, *, force: bool = False, allow_nonempty: bool = False, 
     model directory is locked while training (a second run on it gets LockedError, exit 75), and training
     writes only the files of contract/model_dir.py there (a directory holding others needs `allow_nonempty`).
     Global state (the Keras dtype policy, TF op determinism) is as it was when this returns.
+    Under train.strategy=multi_worker every worker calls this; only the chief writes model_dir, the others write
+    the same files into a scratch directory they remove at the end (model/cluster.py).
     """
+    strategy = cluster.choose_strategy(config.train)  # first: the multi-worker strategy must precede any other TF op
+    if not cluster.is_chief(strategy):
+        with cluster.scratch_dir(cluster.task_name(strategy)) as scratch:
+            result = _train_locked(config, strategy, out_dir=scratch, chief=False, force=force,
+                                   callbacks=callbacks, verbose=verbose, log=log)
+        log(f"train: {cluster.task_name(strategy)} done; the chief writes {config.train.model_dir}")
+        return dataclasses.replace(result, model_path=os.path.join(config.train.model_dir, layout.MODEL_FILE))
     model_dir = config.train.model_dir
     names = [name.rstrip("/") for name in layout.FILES]
     outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
     with outputs.locked(model_dir):
         outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
         outputs.record(model_dir, job="train", files=layout.FILES)
-        return _train_locked(config, force=force, callbacks=callbacks, verbose=verbose, log=log)
+        return _train_locked(config, strategy, out_dir=model_dir, chief=True, force=force, callbacks=callbacks,
+                             verbose=verbose, log=log)
 
 
-def _train_locked(config: Config, *, force: bool, callbacks: list | None, verbose: int | str,
-                  log: Callable[[str], None]) -> TrainResult:
+def _train_locked(config: Config, strategy: tf.distribute.Strategy, *, out_dir: str, chief: bool, force: bool,
+                  callbacks: list | None, verbose: int | str, log: Callable[[str], None]) -> TrainResult:
+    """Train, writing into `out_dir`: the model dir for the chief, a scratch directory for another worker
+    (which only reads the model dir: whether the run is finished, the backup to resume from)."""
     start = time.time()
     cfg = config.train
     manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=None if force else _trained_vocab(cfg.model_dir))
     fingerprint = _run_fingerprint(config, manifest.fingerprint)
-    done = _completed_run(cfg.model_dir, fingerprint, force=force)
+    if chief:
+        done = _completed_run(cfg.model_dir, fingerprint, force=force)
+    else:
+        done = None if force else finished_run(cfg.model_dir, fingerprint)
     if done is not None:
         log(nothing_to_do(cfg.model_dir))
         return done
-    _start_model_dir(config, manifest, fingerprint, log=log)
+    if chief:
+        _start_model_dir(config, manifest, fingerprint, log=log)
+    if cluster.is_multi_worker(strategy):  # before any work: the global batch must split evenly
+        per_replica_batch = cluster.per_replica_batch(cfg.batch_size, strategy)
     gpu = bool(tf.config.list_physical_devices("GPU"))
     with _precision(cfg, gpu), _determinism(cfg):
-        strategy = choose_strategy(cfg)
         fast = cfg.label_smoothing == 0.0  # the loss needs only log P(target): score the targets alone
         train_data, val_data = _datasets(config, manifest, targets_in_inputs=fast)
         steps_per_epoch = cfg.steps_per_epoch or max(1, math.ceil(manifest.splits["train"].num_records
@@ -144,11 +170,23 @@ def _train_locked(config: Config, *, force: bool, callbacks: list | None, verbos
                                             fast=fast, jit=jit)
         monitor = "val_loss" if val_data is not None else "loss"
         log(f"train: {manifest.splits['train'].num_records} train records, {steps_per_epoch} steps/epoch, "
-            f"{cfg.epochs} epochs, strategy {type(strategy).__name__}, jit {jit}, vocab {manifest.vocab.size}")
-        _fit(fitted, train_data, val_data, cfg, steps_per_epoch=steps_per_epoch, verbose=verbose,
-             callbacks=_callbacks(config, manifest, val_data, monitor=monitor, steps_per_epoch=steps_per_epoch)
-             + list(callbacks or []))
-        return _save_best(model, fitted, cfg.model_dir, fingerprint, monitor=monitor, start=start, log=log)
+            f"{cfg.epochs} epochs, strategy {cluster.describe(strategy)}, jit {jit}, vocab {manifest.vocab.size}")
+        all_callbacks = _callbacks(config, manifest, val_data, out_dir=out_dir, monitor=monitor,
+                                   steps_per_epoch=steps_per_epoch) + list(callbacks or [])
+        if cluster.is_multi_worker(strategy):  # Keras fit fails under it: our loop (model/distributed_loop.py)
+            def inputs(split: str, training: bool):
+                return input_fn(cfg.data_dir, manifest, split, train=cfg, model=config.model, training=training,
+                                targets_in_inputs=fast, per_replica_batch=per_replica_batch)
+
+            distributed_loop.fit(fitted, strategy, train_input=inputs("train", True),
+                                 val_input=inputs("validation", False) if val_data is not None else None,
+                                 epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
+                                 verbose=verbose)
+        else:
+            _fit(fitted, train_data, val_data, cfg, steps_per_epoch=steps_per_epoch, verbose=verbose,
+                 callbacks=all_callbacks)
+        return _save_best(model, fitted, out_dir, fingerprint, monitor=monitor, start=start,
+                          log=log if chief else lambda m: None)
 
 
 def _start_model_dir(config: Config, manifest: Manifest, fingerprint: str, *, log: Callable[[str], None]) -> None:
@@ -232,9 +270,11 @@ def _compiled_model(config: Config, manifest: Manifest, train_data, *, steps_per
     return model, fitted
 
 
-def _callbacks(config: Config, manifest: Manifest, val_data, *, monitor: str, steps_per_epoch: int) -> list:
+def _callbacks(config: Config, manifest: Manifest, val_data, *, out_dir: str, monitor: str,
+               steps_per_epoch: int) -> list:
+    """The callbacks of a run writing into `out_dir`; the backup is restored from the model dir's."""
     cfg = config.train
-    history_path = os.path.join(cfg.model_dir, layout.HISTORY)
+    history_path = os.path.join(out_dir, layout.HISTORY)
     rouge = []
     if val_data is not None and cfg.validation_rouge_samples:
         from contract.tokenizer import Tokenizer
@@ -245,15 +285,16 @@ def _callbacks(config: Config, manifest: Manifest, val_data, *, monitor: str, st
             tokenizer=Tokenizer.load(vocab_path(cfg.data_dir, manifest)), decode_cfg=config.decode))
     return [
         *rouge,  # first, so the checkpoint, CSV and TensorBoard callbacks see its figures
-        AtomicBackupAndRestore(os.path.join(cfg.model_dir, layout.BACKUP_DIR),
+        AtomicBackupAndRestore(os.path.join(out_dir, layout.BACKUP_DIR),
+                               restore_dir=os.path.join(cfg.model_dir, layout.BACKUP_DIR),
                                save_freq=max(1, min(200, steps_per_epoch // 2))),
-        keras.callbacks.ModelCheckpoint(os.path.join(cfg.model_dir, layout.BEST_WEIGHTS), monitor=monitor,
+        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, layout.BEST_WEIGHTS), monitor=monitor,
                                         save_best_only=True, save_weights_only=True,
                                         initial_value_threshold=_previous_best(history_path)
                                         if val_data is not None else None),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.early_stopping_patience),
         keras.callbacks.CSVLogger(history_path, append=True),
-        keras.callbacks.TensorBoard(os.path.join(cfg.model_dir, layout.LOGS_DIR), update_freq="epoch"),
+        keras.callbacks.TensorBoard(os.path.join(out_dir, layout.LOGS_DIR), update_freq="epoch"),
         TimeLimit(cfg.max_minutes),
     ]
 

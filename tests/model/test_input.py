@@ -48,3 +48,33 @@ def test_training_batches_are_reproducible_with_a_seed(data_dir):
 def test_refuses_data_with_another_vocabulary(data_dir):
     with pytest.raises(ManifestError, match="not the one this model was trained with"):
         load_manifest(data_dir, expected_vocab_sha256="0" * 64)
+
+
+def _articles(dataset) -> list[tuple]:
+    return [tuple(row[row != 0]) for inputs, _ in dataset for row in inputs["article_ids"].numpy()]
+
+
+def test_the_shares_of_input_pipelines_partition_a_split(data_dir, tmp_path, monkeypatch):
+    """One file (the tiny split): every other record each; as many files as pipelines: a file each."""
+    import shutil
+
+    import model.input as model_input
+
+    config = load_config([], ["train.batch_size=4", "model.max_source_tokens=50"])
+    manifest = load_manifest(data_dir)
+
+    def share(count, index):
+        return _articles(make_dataset(data_dir, manifest, "validation", train=config.train, model=config.model,
+                                      training=False, shard=(count, index)))
+
+    everything = share(1, 0)
+    first, second = share(2, 0), share(2, 1)
+    assert len(everything) == manifest.splits["validation"].num_records
+    assert sorted(first + second) == sorted(everything) and abs(len(first) - len(second)) <= 1
+
+    files = model_input.split_paths(data_dir, manifest, "validation")
+    assert len(files) == 1
+    copy = str(tmp_path / "validation-copy.tfrecord")
+    shutil.copy(files[0], copy)
+    monkeypatch.setattr(model_input, "split_paths", lambda *args: [files[0], copy])
+    assert sorted(share(2, 0)) == sorted(share(2, 1)) == sorted(everything)  # each pipeline read one whole file
