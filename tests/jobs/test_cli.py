@@ -74,7 +74,7 @@ COMMON = ["--config", "--set"]
 
 
 @pytest.mark.parametrize("command, options", [
-    ("doctor", ["--help"]),
+    ("doctor", ["--job-endpoint", "--help"]),
     ("preprocess", COMMON + ["--input", "--output-dir", "--force", "--allow-nonempty", "--help"]),
     ("train", COMMON + ["--data-dir", "--model-dir", "--force", "--allow-nonempty", "--help"]),
     ("export", COMMON + ["--model-dir", "--export-dir", "--allow-nonempty", "--help"]),
