@@ -126,8 +126,9 @@ def _tree_rss_mb(pid: int) -> float:
     return total / 2**20
 
 
-def run_job(args: list[str]) -> tuple[float, float, str]:
-    """Run `sumflow preprocess ARGS` in a subprocess: (seconds, peak tree RSS in MB, stderr tail)."""
+def run_job(args: list[str], extra_pids=()) -> tuple[float, float, str]:
+    """Run `sumflow preprocess ARGS` in a subprocess: (seconds, peak RSS in MB of its process tree plus the
+    trees of `extra_pids`, e.g. a Dask cluster's, stderr tail)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=REPO)
     os.sync()  # as in run_loops
     start = time.perf_counter()
@@ -137,7 +138,7 @@ def run_job(args: list[str]) -> tuple[float, float, str]:
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            peak[0] = max(peak[0], sum(_tree_rss_mb(pid) for pid in (proc.pid, *extra_pids)))
             time.sleep(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)

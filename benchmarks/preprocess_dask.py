@@ -20,14 +20,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 
-from preprocess import _tree_rss_mb, synthetic_jsonl  # noqa: E402  (benchmarks/preprocess.py)
+from preprocess import run_job, synthetic_jsonl  # noqa: E402  (benchmarks/preprocess.py)
 
 CLUSTER = """
 import sys
@@ -39,30 +37,6 @@ if __name__ == "__main__":
         print(cluster.scheduler_address, flush=True)
         sys.stdin.read()  # until the benchmark closes our stdin
 """
-
-
-def run_job(args: list[str], extra_pids=()) -> tuple[float, float]:
-    """`sumflow preprocess ARGS` in a subprocess: (seconds, peak RSS in MB of its tree plus `extra_pids`' trees)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=REPO)
-    os.sync()
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "preprocess", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = [0.0]
-
-    def sample():
-        while proc.poll() is None:
-            peak[0] = max(peak[0], sum(_tree_rss_mb(pid) for pid in (proc.pid, *extra_pids)))
-            time.sleep(0.25)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    elapsed = time.perf_counter() - start
-    sampler.join()
-    if proc.returncode != 0:
-        raise RuntimeError(f"sumflow preprocess failed:\n{err[-3000:]}")
-    return elapsed, peak[0]
 
 
 def main():
@@ -86,13 +60,13 @@ def main():
             data = os.path.join(tmp, f"pairs{n}.jsonl")
             synthetic_jsonl(data, n)
             job = ["-c", "jsonl", "--set", f"source.paths=[{data}]", "--set", "tokenizer.vocab_size=8000"]
-            local_s, local_mb = run_job(job + ["-o", os.path.join(tmp, "local")])
+            local_s, local_mb, _ = run_job(job + ["-o", os.path.join(tmp, "local")])
             cluster = subprocess.Popen([sys.executable, "-c", CLUSTER, str(args.workers), args.memory_limit],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                        text=True, cwd=tmp)
             try:
                 address = cluster.stdout.readline().strip()
-                dask_s, dask_mb = run_job(job + ["-o", os.path.join(tmp, "dask"), "--", "--runner", "dask",
+                dask_s, dask_mb, _ = run_job(job + ["-o", os.path.join(tmp, "dask"), "--", "--runner", "dask",
                                                  "--dask_client_address", address], extra_pids=(cluster.pid,))
             finally:
                 cluster.stdin.close()
