@@ -179,8 +179,10 @@ class PreprocessConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    """The attention seq2seq (bidirectional encoder, attention decoder, pointer-generator, coverage)."""
+    """The summarizer: the RNN attention seq2seq (bidirectional encoder, attention decoder) or a Transformer;
+    both with pointer-generator copying and coverage. embedding_dim..attention_units: rnn; layers..: transformer."""
 
+    architecture: str = "rnn"  # rnn (See et al. 2017) | transformer (embedding_dim is its model size)
     embedding_dim: int = 128
     encoder_units: int = 128  # per direction
     decoder_units: int = 256
@@ -193,12 +195,18 @@ class ModelConfig:
     dropout: float = 0.0
     max_source_tokens: int = 400
     max_target_tokens: int = 100
+    layers: int = 2  # transformer: blocks in the encoder and in the decoder
+    heads: int = 4  # transformer: attention heads (embedding_dim must be a multiple)
+    feed_forward_dim: int = 512  # transformer: inner size of the feed-forward sub-layers
 
     def __post_init__(self):
+        _require(self.architecture in ("rnn", "transformer"), "model.architecture", "use rnn or transformer")
+        _require(self.embedding_dim % max(self.heads, 1) == 0, "model.heads",
+                 f"embedding_dim ({self.embedding_dim}) must be a multiple of heads ({self.heads})")
         _require(self.cell in ("gru", "lstm"), "model.cell", "use gru or lstm")
         _require(self.attention in ("bahdanau", "luong"), "model.attention", "use bahdanau or luong")
         for key in ("embedding_dim", "encoder_units", "decoder_units", "attention_units",
-                    "max_source_tokens", "max_target_tokens"):
+                    "max_source_tokens", "max_target_tokens", "layers", "heads", "feed_forward_dim"):
             _require(getattr(self, key) > 0, f"model.{key}", "must be > 0")
         _require(0.0 <= self.dropout < 1.0, "model.dropout", "must be in [0, 1)")
 
@@ -227,6 +235,7 @@ class TrainConfig:
     strategy: str = "auto"  # auto | default | mirrored | multi_worker
     early_stopping_patience: int = 3
     validation_rouge_samples: int = 64
+    select_by: str = "loss"  # the saved model: loss = lowest val_loss; rouge = highest val_rouge1 of that sample
     max_minutes: float = 0.0  # 0 = no wall-clock limit
 
     def __post_init__(self):
@@ -239,6 +248,9 @@ class TrainConfig:
         _require(self.strategy in ("auto", "default", "mirrored", "multi_worker"), "train.strategy",
                  "use auto, default, mirrored or multi_worker")
         _require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing", "must be in [0, 1)")
+        _require(self.select_by in ("loss", "rouge"), "train.select_by", "use loss or rouge")
+        _require(self.select_by != "rouge" or self.validation_rouge_samples > 0, "train.select_by",
+                 "rouge needs train.validation_rouge_samples > 0: set it, or use select_by: loss")
 
 
 @dataclasses.dataclass(frozen=True)

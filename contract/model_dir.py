@@ -1,6 +1,6 @@
 """The model directory that `sumflow train` writes and `sumflow export` reads: one definition of its names.
 
-  model.keras               the best model (lowest validation loss), written at the end of training
+  model.keras               the best model (train.select_by: lowest val_loss or highest val_rouge1), at the end
   best.weights.h5           best weights so far (ModelCheckpoint on the monitored figure)
   backup/                   resume state (weights + optimizer + epoch), removed when training completes
   history.csv               every epoch's figures (appended across restarts)

@@ -15,6 +15,8 @@ import json
 import math
 import os
 
+import yaml
+
 from configs.schema import Config
 from contract import model_dir as layout
 from contract.manifest import load_manifest
@@ -22,13 +24,42 @@ from workspace import outputs
 from workspace.errors import LockedError
 
 
+MAXIMISED = ("val_rouge1", "val_rouge2", "val_rougeLsum")  # the epoch figures where higher is better
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainResult:
     model_path: str
     epochs_run: int
-    best_val_loss: float
+    best_val_loss: float  # the lowest val_loss (loss without validation data), whatever selected the model
     history: list[dict]
     seconds: float
+    monitor: str = "val_loss"  # the figure that selected the saved model (train.select_by)
+
+    @property
+    def best(self) -> float:
+        """The saved model's `monitor` figure: the best of the history."""
+        return best_value(self.history, self.monitor)
+
+
+def selection(select_by: str, *, validation: bool) -> tuple[str, str]:
+    """(the figure that selects the saved model, "min" or "max") for train.select_by; without validation data
+    only the training loss is there to select by."""
+    monitor = "loss" if not validation else "val_rouge1" if select_by == "rouge" else "val_loss"
+    return monitor, "max" if monitor in MAXIMISED else "min"
+
+
+def best_value(history: list[dict], monitor: str) -> float:
+    """The best `monitor` figure of `history` (-inf or inf, the worst, when it has none)."""
+    values = [h[monitor] for h in history if monitor in h]
+    if monitor in MAXIMISED:
+        return max(values, default=-math.inf)
+    return min(values, default=math.inf)
+
+
+def lowest_loss(history: list[dict]) -> float:
+    """TrainResult.best_val_loss: the lowest val_loss of `history`, its lowest loss when it has no val_loss."""
+    return best_value(history, "val_loss" if any("val_loss" in h for h in history) else "loss")
 
 
 def run_fingerprint(config: Config, data_fingerprint: str) -> str:
@@ -62,9 +93,18 @@ def finished_run(model_dir: str, fingerprint: str) -> TrainResult | None:
         if f.read().strip() != fingerprint:
             return None
     history = read_history(os.path.join(model_dir, layout.HISTORY))
-    monitor = "val_loss" if any("val_loss" in h for h in history) else "loss"
-    return TrainResult(os.path.join(model_dir, layout.MODEL_FILE), len(history),
-                       min((h.get(monitor, math.inf) for h in history), default=math.inf), history, 0.0)
+    monitor, _ = selection(_select_by(model_dir), validation=any("val_loss" in h for h in history))
+    return TrainResult(os.path.join(model_dir, layout.MODEL_FILE), len(history), lowest_loss(history), history,
+                       0.0, monitor)
+
+
+def _select_by(model_dir: str) -> str:
+    """The train.select_by of the run in `model_dir`, from the config.yaml it wrote ("loss" when absent)."""
+    path = os.path.join(model_dir, layout.CONFIG)
+    if not os.path.exists(path):
+        return "loss"
+    with open(path) as f:
+        return ((yaml.safe_load(f) or {}).get("train") or {}).get("select_by", "loss")
 
 
 def completed_run(model_dir: str, fingerprint: str, *, force: bool) -> TrainResult | None:

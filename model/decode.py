@@ -1,6 +1,7 @@
 """Greedy and beam-search decoding in the graph (one `keras.ops.while_loop`, no Python loop per token).
 
-Both take a `Seq2Seq` and padded article ids (batch, src) and return token ids (batch, max_length), PAD after
+Both take a model (`EncoderDecoder`: the RNN or the Transformer, through its `init_search` / `search_step`)
+and padded article ids (batch, src) and return token ids (batch, max_length), PAD after
 EOS. Every operation is per row (top-k within a row's beams, gathers within a row), and the encoder masks
 padding, so a document's summary does not depend on its batch-mates or on how much padding it got.
 
@@ -12,6 +13,7 @@ beta * sum_i log(min(coverage_i, 1)) over source positions, GNMT).
 
 from __future__ import annotations
 
+import keras
 from keras import ops
 
 from configs.schema import DecodeConfig
@@ -54,41 +56,39 @@ def _write(history, step, tokens):
     return history * (1 - at_step) + tokens[:, None] * at_step
 
 
-def greedy_decode(model, article_ids, cfg: DecodeConfig):
-    """(batch, max_length) int32 token ids."""
+def greedy_decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
+    """(batch, max_length) int32 token ids. `cache=False` only for a Transformer without its key/value cache."""
     article_ids = ops.cast(article_ids, "int32")
-    memory = model.encode(article_ids)
+    memory, state = model.init_search(article_ids, max_length=cfg.max_length, cache=cache)
     batch = ops.shape(article_ids)[0]
     history = ops.zeros((batch, cfg.max_length), "int32")
     tokens = ops.full((batch,), BOS_ID, "int32")
     finished = ops.zeros((batch,), "bool")
 
-    def cond(step, tokens, state, coverage, history, finished):
+    def cond(step, tokens, state, history, finished):
         return ops.logical_and(ops.less(step, cfg.max_length), ops.logical_not(ops.all(finished)))
 
-    def body(step, tokens, state, coverage, history, finished):
-        log_probs, state, _, coverage = model.decode_step(
-            tokens, state=state, encoder_outputs=memory["encoder_outputs"], keys=memory["keys"],
-            source_ids=memory["source_ids"], coverage=coverage)
+    def body(step, tokens, state, history, finished):
+        log_probs, _, state = model.search_step(tokens, position=step, memory=memory, state=state)
         log_probs = _ban_repeats(_ban_eos(ops.cast(log_probs, "float32"), step, cfg.min_length), history, step,
                                  cfg.no_repeat_ngram)
         chosen = ops.cast(ops.argmax(log_probs, axis=-1), "int32")
         chosen = ops.where(finished, PAD_ID, chosen)
         history = _write(history, step, chosen)
-        return step + 1, chosen, state, coverage, history, ops.logical_or(finished, ops.equal(chosen, EOS_ID))
+        return step + 1, chosen, state, history, ops.logical_or(finished, ops.equal(chosen, EOS_ID))
 
-    _, _, _, _, history, _ = ops.while_loop(
-        cond, body, (ops.convert_to_tensor(0, "int32"), tokens, memory["state"], memory["coverage"], history,
-                     finished))
+    _, _, _, history, _ = ops.while_loop(
+        cond, body, (ops.convert_to_tensor(0, "int32"), tokens, state, history, finished))
     return history
 
 
-def beam_search(model, article_ids, cfg: DecodeConfig):
+def beam_search(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
     """(batch, max_length) int32 token ids of the best beam of each row."""
     k = cfg.beam_size
     article_ids = ops.cast(article_ids, "int32")
     batch = ops.shape(article_ids)[0]
-    memory = model.encode(ops.repeat(article_ids, k, axis=0))  # rows: batch * k, beams of a row adjacent
+    # rows: batch * k, beams of a row adjacent
+    memory, state = model.init_search(ops.repeat(article_ids, k, axis=0), max_length=cfg.max_length, cache=cache)
     rows = batch * k
     src = ops.shape(article_ids)[1]
     # Only the first beam of each row is live at the start (the others would duplicate it).
@@ -101,13 +101,11 @@ def beam_search(model, article_ids, cfg: DecodeConfig):
     row_offsets = ops.repeat(ops.arange(batch) * k, k)  # (rows,) first row of each document's beams
 
     def cond(step, *loop):
-        finished = loop[4]
+        finished = loop[3]
         return ops.logical_and(ops.less(step, cfg.max_length), ops.logical_not(ops.all(finished)))
 
-    def body(step, tokens, state, coverage, history, finished, scores, lengths, attention_sum):
-        log_probs, state, attention, coverage = model.decode_step(
-            tokens, state=state, encoder_outputs=memory["encoder_outputs"], keys=memory["keys"],
-            source_ids=memory["source_ids"], coverage=coverage)
+    def body(step, tokens, state, history, finished, scores, lengths, attention_sum):
+        log_probs, attention, state = model.search_step(tokens, position=step, memory=memory, state=state)
         log_probs = _ban_repeats(_ban_eos(ops.cast(log_probs, "float32"), step, cfg.min_length), history, step,
                                  cfg.no_repeat_ngram)
         vocab = ops.shape(log_probs)[-1]
@@ -124,17 +122,17 @@ def beam_search(model, article_ids, cfg: DecodeConfig):
         def pick(x):
             return ops.take(x, source_rows, axis=0)
 
-        state, coverage, history = pick(state), pick(coverage), pick(history)
+        state, history = keras.tree.map_structure(pick, state), pick(history)
         was_finished = pick(finished)
         attention_sum = pick(attention_sum + ops.where(finished[:, None], 0.0, ops.cast(attention, "float32")))
         lengths = pick(lengths) + ops.cast(ops.logical_not(was_finished), "float32")
         history = _write(history, step, chosen)
         finished = ops.logical_or(was_finished, ops.equal(chosen, EOS_ID))
-        return step + 1, chosen, state, coverage, history, finished, scores, lengths, attention_sum
+        return step + 1, chosen, state, history, finished, scores, lengths, attention_sum
 
-    loop = ops.while_loop(cond, body, (ops.convert_to_tensor(0, "int32"), tokens, memory["state"],
-                                       memory["coverage"], history, finished, scores, lengths, attention_sum))
-    _, _, _, _, history, _, scores, lengths, attention_sum = loop
+    loop = ops.while_loop(cond, body, (ops.convert_to_tensor(0, "int32"), tokens, state, history, finished,
+                                       scores, lengths, attention_sum))
+    _, _, _, history, _, scores, lengths, attention_sum = loop
     final = ops.reshape(scores, (rows,)) / ops.power((5.0 + lengths) / 6.0, cfg.length_penalty)
     if cfg.coverage_penalty:
         source_mask = ops.cast(ops.not_equal(memory["source_ids"], PAD_ID), "float32")
@@ -144,7 +142,7 @@ def beam_search(model, article_ids, cfg: DecodeConfig):
     return ops.take(history, ops.arange(batch) * k + ops.cast(best, "int32"), axis=0)
 
 
-def decode(model, article_ids, cfg: DecodeConfig):
+def decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
     if cfg.method == "greedy" or cfg.beam_size == 1:
-        return greedy_decode(model, article_ids, cfg)
-    return beam_search(model, article_ids, cfg)
+        return greedy_decode(model, article_ids, cfg, cache=cache)
+    return beam_search(model, article_ids, cfg, cache=cache)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from model.losses import target_log_softmax
+from model.pointer import output_log_probs
 from model.rnn_state import check_cell, merge_state, rnn_layer, split_state, state_size
 from model.serialization import deserialize_layer, serialize_layer
 from contract.records import PAD_ID
@@ -174,15 +174,8 @@ class AttentionDecoder(keras.layers.Layer):
             logits = ops.einsum("bte,ve->btv", hidden, matrix) + ops.cast(self.output_bias, hidden.dtype)
         else:
             logits = self.output_layer(hidden)  # (batch, tgt, vocab)
-        if targets is not None and self.pointer is None:
-            return target_log_softmax(logits, targets)  # (batch, tgt)
-        if targets is not None:
-            return self.pointer.target_log_probs(logits, targets, attention=attention, context=context,
-                                                 state=states, embedded=embedded, source_ids=source_ids)
-        if self.pointer is None:
-            return ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-        return self.pointer(logits, attention=attention, context=context, state=states, embedded=embedded,
-                            source_ids=source_ids)
+        return output_log_probs(logits, pointer=self.pointer, targets=targets, attention=attention,
+                                context=context, state=states, embedded=embedded, source_ids=source_ids)
 
     def get_config(self):
         config = super().get_config()

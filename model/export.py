@@ -85,7 +85,7 @@ def check_model_dir(model_dir: str) -> dict:
 def export(*, model_dir: str, export_dir: str, decode_cfg: DecodeConfig, max_source_tokens: int,
            allow_nonempty: bool = False) -> fmt.ExportInfo:
     """Write the SavedModel and its info file (staged, then moved into place); returns the info."""
-    import model.seq2seq  # noqa: F401  (registers the layers for loading)
+    import model.build  # noqa: F401  (registers the layers of every architecture for loading)
 
     trained_on = check_model_dir(model_dir)
     with outputs.staged(export_dir, job="export", names=list(fmt.FILES), allow_nonempty=allow_nonempty,

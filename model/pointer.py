@@ -48,6 +48,20 @@ def copy_distribution(attention, source_ids, vocab_size: int):
     return scatter_add_copies(ops.zeros((batch, target_len, vocab_size), attention.dtype), attention, source_ids)
 
 
+def output_log_probs(logits, *, pointer, targets=None, attention, context, state, embedded, source_ids):
+    """A decoder's final log-probabilities from its vocabulary logits (batch, tgt, vocab), float32: the
+    pointer-generator mix when `pointer` is a `PointerGenerator`, log_softmax of the logits when it is None;
+    given `targets` (batch, tgt), only log P(targets) (batch, tgt). The other arguments are the pointer's."""
+    if pointer is None:
+        if targets is not None:
+            return target_log_softmax(logits, targets)  # (batch, tgt)
+        return ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+    inputs = dict(attention=attention, context=context, state=state, embedded=embedded, source_ids=source_ids)
+    if targets is not None:
+        return pointer.target_log_probs(logits, targets, **inputs)
+    return pointer(logits, **inputs)
+
+
 @keras.saving.register_keras_serializable(package="sumflow")
 class PointerGenerator(keras.layers.Layer):
     """Mixes the vocabulary distribution with the copy distribution; returns final log-probabilities.

@@ -58,39 +58,28 @@ INPUT_KEYS = ("article_ids", "summary_in")
 TARGETS_KEY = "summary_out"  # TargetScorer's extra input: score these targets only (training fast path)
 
 
-@keras.saving.register_keras_serializable(package="sumflow")
-class Seq2Seq(keras.Model):
-    """Encoder -> attention decoder (with its attention and optional pointer), sharing one embedding.
+class EncoderDecoder(keras.Model):
+    """What every sumflow model shares (the RNN `Seq2Seq`, model/transformer.py's `TransformerSeq2Seq`): an
+    encoder and a decoder sharing one embedding, `call` -> log-probabilities plus the coverage loss, and the
+    search interface of model/decode.py:
 
-    Args:
-        encoder: an `Encoder`.
-        decoder: an `AttentionDecoder`; its cell and units must match the encoder's cell and decoder_units.
-        coverage_loss_weight: weight of the coverage loss that call() adds when the attention uses coverage
-            (train.coverage_loss_weight); 0 adds none.
+        memory, state = model.init_search(article_ids, max_length=...)   # dicts of batch-major tensors
+        log_probs, attention, state = model.search_step(tokens, position=step, memory=memory, state=state)
+
+    `memory` stays fixed during the search (it holds "source_ids"); `state` is carried and, in beam search,
+    reordered row by row (`keras.ops.take(..., axis=0)` on each of its tensors).
+    Subclasses implement `forward(inputs, *, targets=None, training=None)`, `init_search` and `search_step`.
     """
 
-    def __init__(self, *, encoder: Encoder, decoder: AttentionDecoder, coverage_loss_weight: float = 0.0,
-                 **kwargs):
+    def __init__(self, *, encoder: keras.layers.Layer, decoder: keras.layers.Layer,
+                 coverage_loss_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        if encoder.cell != decoder.cell or encoder.decoder_units != decoder.units:
-            raise ValueError(
-                f"Seq2Seq: the encoder bridges to a {encoder.cell} state of {encoder.decoder_units} units but the "
-                f"decoder is a {decoder.cell} of {decoder.units} units; build both from one model.cell and "
-                "model.decoder_units.")
         if coverage_loss_weight < 0:
-            raise ValueError(f"Seq2Seq: coverage_loss_weight must be >= 0 (got {coverage_loss_weight}); set "
-                             "train.coverage_loss_weight.")
+            raise ValueError(f"{type(self).__name__}: coverage_loss_weight must be >= 0 (got "
+                             f"{coverage_loss_weight}); set train.coverage_loss_weight.")
         self.encoder = encoder
         self.decoder = decoder
         self.coverage_loss_weight = coverage_loss_weight
-
-    def build(self, input_shape):
-        article_shape = tuple(input_shape["article_ids"])
-        summary_shape = tuple(input_shape["summary_in"])
-        if not self.encoder.built:
-            self.encoder.build(article_shape)
-        if not self.decoder.built:
-            self.decoder.build(summary_shape, (article_shape[0], article_shape[1], self.encoder.output_dim))
 
     def call(self, inputs, training=None):
         """-> log-probabilities (batch, tgt, vocab), whatever else `inputs` holds."""
@@ -105,12 +94,66 @@ class Seq2Seq(keras.Model):
         mask = ops.not_equal(inputs["summary_in"], PAD_ID)  # (batch, tgt)
         self.add_loss(self.coverage_loss_weight * coverage_loss(outputs["attention"], outputs["coverage"], mask))
 
+    @staticmethod
+    def check_inputs(inputs) -> None:
+        missing = [key for key in INPUT_KEYS if key not in inputs]
+        if missing:
+            raise ValueError(f"model inputs need keys {INPUT_KEYS}; missing {missing} (got {sorted(inputs)}).")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "coverage_loss_weight": self.coverage_loss_weight,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        encoder_config = copy.deepcopy(config.pop("encoder"))
+        decoder_config = copy.deepcopy(config.pop("decoder"))
+        shared = _same_layer_config(encoder_config["config"]["embedding"], decoder_config["config"]["embedding"])
+        encoder = keras.saving.deserialize_keras_object(encoder_config)
+        if shared:  # restore the sharing: both parts get the encoder's embedding object
+            decoder_config["config"]["embedding"] = encoder.embedding
+        decoder = keras.saving.deserialize_keras_object(decoder_config)
+        return cls(encoder=encoder, decoder=decoder, **config)
+
+
+@keras.saving.register_keras_serializable(package="sumflow")
+class Seq2Seq(EncoderDecoder):
+    """Encoder -> attention decoder (with its attention and optional pointer), sharing one embedding.
+
+    Args:
+        encoder: an `Encoder`.
+        decoder: an `AttentionDecoder`; its cell and units must match the encoder's cell and decoder_units.
+        coverage_loss_weight: weight of the coverage loss that call() adds when the attention uses coverage
+            (train.coverage_loss_weight); 0 adds none.
+    """
+
+    def __init__(self, *, encoder: Encoder, decoder: AttentionDecoder, coverage_loss_weight: float = 0.0,
+                 **kwargs):
+        if encoder.cell != decoder.cell or encoder.decoder_units != decoder.units:
+            raise ValueError(
+                f"Seq2Seq: the encoder bridges to a {encoder.cell} state of {encoder.decoder_units} units but the "
+                f"decoder is a {decoder.cell} of {decoder.units} units; build both from one model.cell and "
+                "model.decoder_units.")
+        super().__init__(encoder=encoder, decoder=decoder, coverage_loss_weight=coverage_loss_weight, **kwargs)
+
+    def build(self, input_shape):
+        article_shape = tuple(input_shape["article_ids"])
+        summary_shape = tuple(input_shape["summary_in"])
+        if not self.encoder.built:
+            self.encoder.build(article_shape)
+        if not self.decoder.built:
+            self.decoder.build(summary_shape, (article_shape[0], article_shape[1], self.encoder.output_dim))
+
     def forward(self, inputs, *, targets=None, training=None) -> dict:
         """{"log_probs", "attention", "coverage"} for the whole target (see `AttentionDecoder.call`); given
         `targets` (batch, tgt), "target_log_probs" (batch, tgt) instead of "log_probs"."""
-        missing = [key for key in INPUT_KEYS if key not in inputs]
-        if missing:
-            raise ValueError(f"Seq2Seq inputs need keys {INPUT_KEYS}; missing {missing} (got {sorted(inputs)}).")
+        self.check_inputs(inputs)
         memory = self.encode(inputs["article_ids"], training=training)
         return self.decoder(inputs["summary_in"], initial_state=memory["state"],
                             encoder_outputs=memory["encoder_outputs"], source_ids=memory["source_ids"],
@@ -136,26 +179,16 @@ class Seq2Seq(keras.Model):
         return self.decoder.step(prev_token_ids, state=state, encoder_outputs=encoder_outputs, keys=keys,
                                  source_ids=source_ids, coverage=coverage)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "coverage_loss_weight": self.coverage_loss_weight,
-        })
-        return config
+    def init_search(self, article_ids, *, max_length: int, cache: bool = True):
+        """(memory, state) for model/decode.py; the RNN's state is its recurrent state and coverage."""
+        encoded = self.encode(article_ids)
+        memory = {key: encoded[key] for key in ("encoder_outputs", "keys", "source_ids")}
+        return memory, {"state": encoded["state"], "coverage": encoded["coverage"]}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        encoder_config = copy.deepcopy(config.pop("encoder"))
-        decoder_config = copy.deepcopy(config.pop("decoder"))
-        shared = _same_layer_config(encoder_config["config"]["embedding"], decoder_config["config"]["embedding"])
-        encoder = keras.saving.deserialize_keras_object(encoder_config)
-        if shared:  # restore the sharing: both parts get the encoder's embedding object
-            decoder_config["config"]["embedding"] = encoder.embedding
-        decoder = keras.saving.deserialize_keras_object(decoder_config)
-        return cls(encoder=encoder, decoder=decoder, **config)
+    def search_step(self, tokens, *, position, memory, state):
+        log_probs, new_state, attention, coverage = self.decode_step(tokens, state=state["state"],
+                                                                     coverage=state["coverage"], **memory)
+        return log_probs, attention, {"state": new_state, "coverage": coverage}
 
 
 def _same_layer_config(a: dict, b: dict) -> bool:

@@ -6,7 +6,6 @@ The model directory's layout is contract/model_dir.py's. A run killed at any poi
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import json
 import math
@@ -25,11 +24,12 @@ from model.input import input_fn, load_manifest, make_dataset
 from contract import model_dir as layout
 from contract.manifest import Manifest, vocab_path
 # The "already finished?" check, TF-free so that `sumflow train` can decide before loading TensorFlow.
-from contract.train_run import (TrainResult, completed_run as _completed_run, finished_run, nothing_to_do,
+from contract.train_run import (TrainResult, best_value as _best_value, completed_run as _completed_run,
+                                finished_run, lowest_loss as _lowest_loss, nothing_to_do,
                                 read_history as _read_history, run_fingerprint as _run_fingerprint,
-                                trained_vocab as _trained_vocab)
+                                selection as _selection, trained_vocab as _trained_vocab)
 from model.losses import MaskedNLL, TargetNLL
-from model.seq2seq import build_seq2seq
+from model.build import build_model
 from model.target_scorer import TargetScorer
 from workspace import outputs
 
@@ -102,12 +102,9 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _previous_best(history_path: str) -> float:
-    if not os.path.exists(history_path):
-        return math.inf
-    with open(history_path) as f:
-        losses = [float(row["val_loss"]) for row in csv.DictReader(f) if row.get("val_loss")]
-    return min(losses, default=math.inf)
+def _previous_best(history_path: str, monitor: str) -> float:
+    """The best `monitor` figure of the epochs before a resume (the worst value, -inf or inf, when none)."""
+    return _best_value(_read_history(history_path), monitor)
 
 
 def train(config: Config, *, force: bool = False, allow_nonempty: bool = False, callbacks: list | None = None,
@@ -168,10 +165,12 @@ def _train_locked(config: Config, strategy: tf.distribute.Strategy, *, out_dir: 
         with strategy.scope():
             model, fitted = _compiled_model(config, manifest, train_data, steps_per_epoch=steps_per_epoch,
                                             fast=fast, jit=jit)
-        monitor = "val_loss" if val_data is not None else "loss"
+        monitor, mode = _selection(cfg.select_by, validation=val_data is not None)
+        if cfg.select_by == "rouge" and val_data is None:
+            log("train: no validation data, so train.select_by: rouge falls back to the training loss")
         log(f"train: {manifest.splits['train'].num_records} train records, {steps_per_epoch} steps/epoch, "
             f"{cfg.epochs} epochs, strategy {cluster.describe(strategy)}, jit {jit}, vocab {manifest.vocab.size}")
-        all_callbacks = _callbacks(config, manifest, val_data, out_dir=out_dir, monitor=monitor,
+        all_callbacks = _callbacks(config, manifest, val_data, out_dir=out_dir, monitor=monitor, mode=mode,
                                    steps_per_epoch=steps_per_epoch) + list(callbacks or [])
         if cluster.is_multi_worker(strategy):  # Keras fit fails under it: our loop (model/distributed_loop.py)
             def inputs(split: str, training: bool):
@@ -258,7 +257,7 @@ def _compiled_model(config: Config, manifest: Manifest, train_data, *, steps_per
                     jit: bool):
     """(the Seq2Seq, the model `fit` trains: a TargetScorer over it on the fast path), compiled and built."""
     cfg = config.train
-    model = build_seq2seq(config.model, manifest.vocab.size, coverage_loss_weight=cfg.coverage_loss_weight)
+    model = build_model(config.model, manifest.vocab.size, coverage_loss_weight=cfg.coverage_loss_weight)
     fitted = TargetScorer(model, name="target_scorer") if fast else model
     schedule = WarmupSchedule(peak=cfg.learning_rate, warmup_steps=cfg.warmup_steps,
                               total_steps=steps_per_epoch * cfg.epochs, decay=cfg.decay)
@@ -270,7 +269,7 @@ def _compiled_model(config: Config, manifest: Manifest, train_data, *, steps_per
     return model, fitted
 
 
-def _callbacks(config: Config, manifest: Manifest, val_data, *, out_dir: str, monitor: str,
+def _callbacks(config: Config, manifest: Manifest, val_data, *, out_dir: str, monitor: str, mode: str,
                steps_per_epoch: int) -> list:
     """The callbacks of a run writing into `out_dir`; the backup is restored from the model dir's."""
     cfg = config.train
@@ -284,15 +283,15 @@ def _callbacks(config: Config, manifest: Manifest, val_data, *, out_dir: str, mo
             batches=sample_batches(val_data, cfg.validation_rouge_samples),
             tokenizer=Tokenizer.load(vocab_path(cfg.data_dir, manifest)), decode_cfg=config.decode))
     return [
-        *rouge,  # first, so the checkpoint, CSV and TensorBoard callbacks see its figures
+        *rouge,  # first, so the checkpoint (select_by: rouge), CSV and TensorBoard callbacks see its figures
         AtomicBackupAndRestore(os.path.join(out_dir, layout.BACKUP_DIR),
                                restore_dir=os.path.join(cfg.model_dir, layout.BACKUP_DIR),
                                save_freq=max(1, min(200, steps_per_epoch // 2))),
-        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, layout.BEST_WEIGHTS), monitor=monitor,
+        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, layout.BEST_WEIGHTS), monitor=monitor, mode=mode,
                                         save_best_only=True, save_weights_only=True,
-                                        initial_value_threshold=_previous_best(history_path)
+                                        initial_value_threshold=_previous_best(history_path, monitor)
                                         if val_data is not None else None),
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.early_stopping_patience),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=cfg.early_stopping_patience),
         keras.callbacks.CSVLogger(history_path, append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, layout.LOGS_DIR), update_freq="epoch"),
         TimeLimit(cfg.max_minutes),
@@ -320,7 +319,7 @@ def _save_best(model: keras.Model, fitted: keras.Model, model_dir: str, fingerpr
     with open(os.path.join(model_dir, layout.COMPLETE), "w") as f:
         f.write(fingerprint + "\n")
     history = _read_history(os.path.join(model_dir, layout.HISTORY))
-    best = min((h.get(monitor, math.inf) for h in history), default=math.inf)
-    log(f"train: best {monitor} {best:.4f} over {len(history)} epochs -> {model_path}")
-    return TrainResult(model_path=model_path, epochs_run=len(history), best_val_loss=best, history=history,
-                       seconds=time.time() - start)
+    result = TrainResult(model_path=model_path, epochs_run=len(history), best_val_loss=_lowest_loss(history),
+                         history=history, seconds=time.time() - start, monitor=monitor)
+    log(f"train: best {monitor} {result.best:.4f} over {len(history)} epochs -> {model_path}")
+    return result

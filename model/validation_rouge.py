@@ -1,7 +1,8 @@
 """`ValidationRouge`: greedy-decode a fixed sample of the validation split each epoch and log its ROUGE.
 
 The figures (`val_rouge1`, `val_rouge2`, `val_rougeLsum`, F1 x 100) land in the epoch logs, so history.csv,
-TensorBoard and the progress line show them next to `val_loss` (which selects the best model).
+TensorBoard and the progress line show them next to `val_loss`; `val_rouge1` selects the saved model under
+train.select_by: rouge (val_loss otherwise).
 """
 
 from __future__ import annotations

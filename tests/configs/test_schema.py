@@ -30,6 +30,7 @@ def test_defaults():
             config.model.max_target_tokens) == ("gru", "bahdanau", 400, 100)
     assert (config.train.batch_size, config.train.epochs, config.train.learning_rate, config.train.decay,
             config.train.bucket_boundaries) == (32, 10, 0.001, "cosine", (50, 100, 200, 300))
+    assert (config.train.select_by, config.train.validation_rouge_samples) == ("loss", 64)
     assert (config.decode.method, config.decode.beam_size, config.decode.no_repeat_ngram) == ("beam", 4, 3)
     assert config.evaluate.metrics == ("rouge1", "rouge2", "rougeL", "rougeLsum")
     assert (config.preprocess.output_dir, config.train.data_dir, config.train.model_dir,
@@ -108,6 +109,7 @@ def test_to_dict_is_plain_data():
     ("train.jit_compile=always", "train.jit_compile: use auto, on or off"),
     ("train.strategy=tpu", "train.strategy: use auto, default, mirrored or multi_worker"),
     ("train.label_smoothing=1.0", "train.label_smoothing: must be in [0, 1)"),
+    ("train.select_by=bleu", "train.select_by: use loss or rouge"),
     ("decode.method=sample", "decode.method: use greedy or beam"),
     ("decode.beam_size=0", "decode.beam_size: must be >= 1"),
     ("decode.min_length=101", "decode.min_length: must be in [0, max_length]"),
@@ -130,6 +132,15 @@ def test_each_bad_value_gets_its_whole_message(override, message):
     with pytest.raises(ConfigError) as e:
         load_config([], [override])
     assert str(e.value) == message
+
+
+def test_select_by_rouge_needs_the_validation_rouge_sample():
+    with pytest.raises(ConfigError) as e:
+        load_config([], ["train.select_by=rouge", "train.validation_rouge_samples=0"])
+    assert str(e.value) == ("train.select_by: rouge needs train.validation_rouge_samples > 0: set it, or use "
+                            "select_by: loss")
+    assert load_config([], ["train.select_by=rouge"]).train.validation_rouge_samples == 64  # the default has one
+    assert TrainConfig(select_by="loss", validation_rouge_samples=0).select_by == "loss"
 
 
 def test_the_loader_widens_and_wraps_values_to_the_schema_types():

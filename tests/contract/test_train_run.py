@@ -2,12 +2,13 @@
 training leaves them (contract/model_dir.py); the trainer itself is tested in tests/model/test_trainer.py."""
 
 import json
+import math
 import os
 import shutil
 
 import pytest
 
-from configs.load import load_config
+from configs.load import config_yaml, load_config
 from contract import model_dir as layout, train_run
 from contract.manifest import MANIFEST_NAME, VOCAB_FILE, Manifest, ManifestError, SplitInfo, VocabInfo
 from contract.tokenizer import Tokenizer
@@ -64,6 +65,25 @@ def test_a_finished_run_of_the_same_config_and_data_is_found_without_writing(tmp
     assert done == train_run.TrainResult(str(model / layout.MODEL_FILE), 2, 3.5, [
         {"epoch": 0.0, "loss": 5.0, "val_loss": 4.5}, {"epoch": 1.0, "loss": 4.0, "val_loss": 3.5}], 0.0)
     assert {p: os.stat(model / p).st_mtime_ns for p in os.listdir(model)} == before
+
+
+def test_a_finished_run_reports_the_figure_its_select_by_followed(tmp_path, vocab_model):
+    manifest = _data_dir(tmp_path, vocab_model)
+    config = _config(tmp_path, "train.select_by=rouge")
+    model = _finished_model_dir(tmp_path, config, manifest)
+    (model / layout.HISTORY).write_text("epoch,loss,val_loss,val_rouge1\n0,5.0,4.5,21.5\n1,4.0,3.5,18.25\n")
+    (model / layout.CONFIG).write_text(config_yaml(config))
+    done = train_run.already_trained(config)
+    assert (done.monitor, done.best, done.best_val_loss) == ("val_rouge1", 21.5, 3.5)
+    (model / layout.CONFIG).unlink()  # a run from before train.select_by: selected by val_loss
+    done = train_run.finished_run(str(model), train_run.run_fingerprint(config, manifest.fingerprint))
+    assert (done.monitor, done.best, done.best_val_loss) == ("val_loss", 3.5, 3.5)
+    (model / layout.CONFIG).write_text(config_yaml(config))
+    (model / layout.HISTORY).write_text("epoch,loss\n0,5.0\n1,4.0\n")  # no validation data: the training loss
+    done = train_run.finished_run(str(model), train_run.run_fingerprint(config, manifest.fingerprint))
+    assert (done.monitor, done.best, done.best_val_loss) == ("loss", 4.0, 4.0)
+    assert train_run.best_value([{"val_rouge1": 1.0}], "val_loss") == math.inf
+    assert train_run.best_value([{"val_loss": 1.0}], "val_rouge1") == -math.inf
 
 
 def test_another_config_or_data_or_no_marker_means_training_decides(tmp_path, vocab_model):

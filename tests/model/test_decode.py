@@ -5,20 +5,20 @@ import pytest
 
 from configs.schema import DecodeConfig, ModelConfig
 from model.decode import _ban_repeats, beam_search, decode, greedy_decode
-from model.seq2seq import build_seq2seq
+from model.build import build_model
 from contract.records import BOS_ID, EOS_ID, PAD_ID
 
 VOCAB = 40
 
 
-@pytest.fixture(scope="module")
-def model():
+@pytest.fixture(scope="module", params=["rnn", "transformer"])
+def model(request):
     import keras
 
     keras.utils.set_random_seed(3)
-    cfg = ModelConfig(embedding_dim=8, encoder_units=8, decoder_units=16, attention_units=8,
-                      max_source_tokens=12, max_target_tokens=8)
-    m = build_seq2seq(cfg, VOCAB)
+    cfg = ModelConfig(architecture=request.param, embedding_dim=8, encoder_units=8, decoder_units=16,
+                      attention_units=8, heads=2, feed_forward_dim=16, max_source_tokens=12, max_target_tokens=8)
+    m = build_model(cfg, VOCAB)
     m({"article_ids": np.ones((1, 5), "int32"), "summary_in": np.ones((1, 3), "int32")})
     return m
 
@@ -33,13 +33,11 @@ def _pad(rows, width):
 
 
 def _python_greedy(model, article, cfg):
-    """Reference: one decode_step per token from Python, no bans."""
-    memory = model.encode(article[None, :])
-    state, coverage, token, out = memory["state"], memory["coverage"], np.array([BOS_ID], "int32"), []
-    for _ in range(cfg.max_length):
-        log_probs, state, _, coverage = model.decode_step(token, state=state, encoder_outputs=memory["encoder_outputs"],
-                                                          keys=memory["keys"], source_ids=memory["source_ids"],
-                                                          coverage=coverage)
+    """Reference: one search_step per token from Python, no bans."""
+    memory, state = model.init_search(article[None, :], max_length=cfg.max_length)
+    token, out = np.array([BOS_ID], "int32"), []
+    for position in range(cfg.max_length):
+        log_probs, _, state = model.search_step(token, position=position, memory=memory, state=state)
         token = np.asarray(log_probs).argmax(-1).astype("int32")
         out.append(int(token[0]))
         if out[-1] == EOS_ID:

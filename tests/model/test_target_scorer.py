@@ -6,16 +6,19 @@ import pytest
 import tensorflow as tf
 
 from model.losses import masked_nll, target_nll
-from model.seq2seq import build_seq2seq
+from model.build import build_model
 from model.target_scorer import TargetScorer
 from tests.model.tiny import VOCAB, tiny_config as _config
 
 
 
-@pytest.mark.parametrize("overrides", [dict(), dict(pointer_generator=False, attention="luong")])
+@pytest.mark.parametrize("overrides", [
+    dict(), dict(pointer_generator=False, attention="luong"),
+    dict(architecture="transformer", heads=2), dict(architecture="transformer", heads=2, pointer_generator=False),
+])
 def test_scoring_the_targets_alone_matches_the_whole_distribution(overrides, tiny_batch):
     """The training fast path (TargetScorer, summary_out among the inputs): same log P(y), loss and gradients."""
-    model = build_seq2seq(_config(**overrides), VOCAB, coverage_loss_weight=1.0)
+    model = build_model(_config(**overrides), VOCAB, coverage_loss_weight=1.0)
     scorer = TargetScorer(model)
     rng = np.random.default_rng(1)
     targets = rng.integers(4, VOCAB, tiny_batch["summary_in"].shape).astype("int32")
@@ -46,7 +49,7 @@ def test_scoring_the_targets_alone_matches_the_whole_distribution(overrides, tin
 
 
 def test_scorer_round_trips_through_its_config_sharing_the_seq2seq_weights(tiny_batch):
-    scorer = TargetScorer(build_seq2seq(_config(), VOCAB))
+    scorer = TargetScorer(build_model(_config(), VOCAB))
     scored = dict(tiny_batch, summary_out=tiny_batch["summary_in"])
     expected = np.asarray(scorer(scored))
     clone = TargetScorer.from_config(scorer.get_config())

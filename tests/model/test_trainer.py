@@ -1,6 +1,7 @@
 """The trainer on a tiny model: loss falls, outputs land in the model dir, a killed run resumes."""
 
 import csv
+import math
 import os
 import signal
 import subprocess
@@ -95,3 +96,60 @@ def test_training_leaves_the_global_dtype_policy_and_op_determinism_as_they_were
     with pytest.raises(RuntimeError, match="boom"), trainer._precision(cfg, gpu=True):
         raise RuntimeError("boom")  # restored on the way out of a failed run too
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_select_by_gives_the_monitored_figure_and_its_direction():
+    assert trainer._selection("loss", validation=True) == ("val_loss", "min")
+    assert trainer._selection("rouge", validation=True) == ("val_rouge1", "max")
+    # without validation data only the training loss is there (the trainer logs the fallback)
+    assert trainer._selection("loss", validation=False) == ("loss", "min")
+    assert trainer._selection("rouge", validation=False) == ("loss", "min")
+
+
+def test_previous_best_reads_the_monitored_column_in_its_direction(tmp_path):
+    history = tmp_path / "history.csv"
+    assert trainer._previous_best(str(history), "val_rouge1") == -math.inf  # no earlier epochs
+    assert trainer._previous_best(str(history), "val_loss") == math.inf
+    history.write_text("epoch,loss,val_loss,val_rouge1\n0,5.0,4.5,12.5\n1,4.0,3.25,21.75\n2,3.5,3.0,\n"
+                       "3,3.25,3.5,17.0\n")
+    assert trainer._previous_best(str(history), "val_rouge1") == 21.75
+    assert trainer._previous_best(str(history), "val_loss") == 3.0
+    assert trainer._previous_best(str(history), "val_rouge2") == -math.inf  # a column it does not have
+
+
+def test_select_by_rouge_keeps_and_early_stops_on_the_highest_val_rouge1(data_dir, tmp_path, monkeypatch):
+    import keras
+    import numpy as np
+
+    import model.seq2seq  # noqa: F401  (registers the layers)
+    from model.validation_rouge import ValidationRouge
+
+    scripted = [10.0, 30.0, 20.0, 25.0, 40.0]  # epoch 1 is the best; epoch 4 never runs (early stopping)
+
+    def fake_rouge(self, epoch, logs=None):  # known figures instead of decoding: the selection is under test
+        logs["val_rouge1"] = scripted[epoch]
+
+    monkeypatch.setattr(ValidationRouge, "on_epoch_end", fake_rouge)
+
+    snapshots = []
+
+    class Snapshots(keras.callbacks.Callback):  # each epoch's Seq2Seq weights (fit trains a TargetScorer over it)
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append(getattr(self.model, "seq2seq", self.model).get_weights())
+
+    messages = []
+    config = load_config([], TINY + [f"train.data_dir={data_dir}", f"train.model_dir={tmp_path / 'm'}",
+                                     "train.epochs=5", "train.steps_per_epoch=3", "train.decay=constant",
+                                     "train.early_stopping_patience=2", "train.select_by=rouge"])
+    result = trainer.train(config, callbacks=[Snapshots()], verbose=0, log=messages.append)
+    # EarlyStopping maximises: epochs 2 and 3 fall short of epoch 1's 30 (mode min would stop after 3 epochs)
+    assert [h["val_rouge1"] for h in result.history] == [10.0, 30.0, 20.0, 25.0]
+    assert (result.monitor, result.best, result.epochs_run) == ("val_rouge1", 30.0, 4)
+    assert result.best_val_loss == min(h["val_loss"] for h in result.history)
+    assert messages[-1].startswith("train: best val_rouge1 30.0000 over 4 epochs -> ")
+    saved = keras.saving.load_model(str(tmp_path / "m" / "model.keras")).get_weights()
+    assert len(snapshots) == 4
+    assert all(np.array_equal(a, b) for a, b in zip(saved, snapshots[1], strict=True))  # epoch 1's weights
+    assert not all(np.array_equal(a, b) for a, b in zip(saved, snapshots[3], strict=True))
+    again = trainer.train(config, verbose=0, log=lambda m: None)  # finished: the same figure from config.yaml
+    assert (again.monitor, again.best, again.best_val_loss) == ("val_rouge1", 30.0, result.best_val_loss)
