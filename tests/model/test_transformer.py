@@ -106,3 +106,31 @@ def test_fit_learns_a_tiny_copy_task():
     model.fit(x, summary_out, batch_size=16, epochs=2, verbose=0)  # 60 steps
     nll = float(masked_nll(summary_out[:64], model({k: v[:64] for k, v in x.items()})))
     assert nll < 0.5 * before and nll < float(np.log(20)) / 2
+
+
+@pytest.mark.parametrize("architecture", ["rnn", "transformer"])
+def test_mixed_precision_trains_and_decodes_with_float32_probabilities(architecture, tiny_batch):
+    """Under mixed_bfloat16 (train.mixed_precision on a GPU): the training fast path and the cached decoding
+    steps run, and probabilities stay float32."""
+    from model.losses import TargetNLL
+    from model.target_scorer import TargetScorer
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = build_model(_config(architecture=architecture), VOCAB, coverage_loss_weight=1.0)
+        log_probs = model(tiny_batch)
+        memory, state = model.init_search(tiny_batch["article_ids"], max_length=7)
+        step_log_probs, _, _ = model.search_step(tiny_batch["summary_in"][:, 0], position=0, memory=memory,
+                                                 state=state)
+        scorer = TargetScorer(model)
+        scorer.compile(optimizer="adam", loss=TargetNLL())
+        scored = dict(tiny_batch, summary_out=tiny_batch["summary_in"])
+        loss = scorer.train_on_batch(scored, scored["summary_out"])
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert np.isfinite(float(np.asarray(loss).ravel()[0]))
+    assert keras.backend.standardize_dtype(log_probs.dtype) == "float32"
+    assert keras.backend.standardize_dtype(step_log_probs.dtype) == "float32"
+    np.testing.assert_allclose(np.exp(np.asarray(log_probs)).sum(-1), 1.0, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(step_log_probs), np.asarray(log_probs)[:, 0], atol=0.05)
