@@ -50,3 +50,10 @@ def test_shipped_configs_load_and_round_trip(tmp_path):
         again = tmp_path / name
         again.write_text(config_yaml(config))
         assert load_config([str(again)]) == config
+
+
+def test_the_transformer_layer_keeps_the_datasets_settings():
+    base, layered = load_config(["aeslc"]), load_config(["aeslc", "aeslc_transformer"])
+    assert (base.model.architecture, layered.model.architecture) == ("rnn", "transformer")
+    assert layered.source == base.source and layered.decode == base.decode
+    assert layered.train.data_dir == base.train.data_dir and layered.train.model_dir != base.train.model_dir
