@@ -99,7 +99,8 @@ def main():
         last = r["history"][-1]
         best = max(r["history"], key=lambda h: float(h.get("val_rouge1") or 0))
         print(f"{name:<13} " + " ".join(f"{_cell(scores, m):<22}" for m in METRICS)
-              + f" {r['train_minutes']:.1f} min, {len(r['history'])} epochs (last val_loss {float(last['val_loss']):.3f},"
+              + f" {r['train_minutes']:.1f} min, {len(r['history'])} epochs"
+              f" (last val_loss {float(last['val_loss']):.3f},"
               f" best val_rouge1 {float(best.get('val_rouge1') or 0):.2f} at epoch {int(best['epoch']) + 1})")
     lead = results[args.systems[0]]["report"]["systems"]
     lead_name = next((k for k in lead if k.startswith("lead")), None)

@@ -9,7 +9,7 @@
           runs one position) and without it (each step re-runs the decoder over the whole prefix), for greedy
           and beam search, and the ratio cached / uncached (goal >= 3x at 100 steps).
 
-    python benchmarks/transformer.py                          # configs/aeslc.yaml vs + aeslc_transformer.yaml
+    python benchmarks/transformer.py       # configs/aeslc.yaml vs + aeslc_transformer.yaml, at aeslc's lengths
     python benchmarks/transformer.py --rnn -c aeslc --transformer -c aeslc -c aeslc_transformer   (the same)
     python benchmarks/transformer.py --batch 4 --source 20 --target 6 --steps 1 --decode-steps 5   # smoke run
     KERAS_BACKEND=jax python benchmarks/transformer.py --only train   # no TensorFlow: e.g. a GPU with JAX
@@ -20,7 +20,6 @@ Decoding without the cache needs TensorFlow (its prefix grows inside the loop).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shlex
 import sys
@@ -90,8 +89,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--transformer", nargs="*", default=DEFAULT_TRANSFORMER, metavar="CONFIG",
                         help="the Transformer's config files, layered")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--source", type=int, default=200, help="article length (padded)")
-    parser.add_argument("--target", type=int, default=16, help="summary length (padded)")
+    parser.add_argument("--source", type=int, help="article length (padded) [the RNN config's max_source_tokens]")
+    parser.add_argument("--target", type=int, help="summary length (padded) [its max_target_tokens]")
     parser.add_argument("--vocab", type=int, default=8000)
     parser.add_argument("--steps", type=int, default=10, help="measured training steps per model")
     parser.add_argument("--warmup", type=int, default=2)
@@ -117,6 +116,8 @@ def main(argv=None) -> None:
     device, accelerator = describe_device(backend)
     jit = backend == "jax" or accelerator
     configs = {"rnn": load_config(args.rnn), "transformer": load_config(args.transformer)}
+    args.source = args.source or configs["rnn"].model.max_source_tokens
+    args.target = args.target or configs["rnn"].model.max_target_tokens
     for name, config in configs.items():
         want = name if name == "transformer" else "rnn"
         if config.model.architecture != want:

@@ -59,17 +59,15 @@ class TransformerSeq2Seq(EncoderDecoder):
         if not cache:
             return {"encoder_outputs": memory, "source_ids": article_ids}, {
                 "history": ops.zeros((rows, max_length), "int32")}
-        cross_keys, cross_values = self.decoder.project_memory(memory)  # (batch, layers, src, heads, head_dim)
-        empty = ops.zeros(self.decoder.cache_shape(rows, max_length), cross_keys.dtype)
-        return ({"cross_keys": cross_keys, "cross_values": cross_values, "source_ids": article_ids},
-                {"keys": empty, "values": empty})
+        projected = self.decoder.project_memory(memory)  # cross_keys (batch, layers, src, heads, head_dim), ...
+        empty = ops.zeros(self.decoder.cache_shape(rows, max_length), projected["cross_keys"].dtype)
+        return {**projected, "source_ids": article_ids}, {"keys": empty, "values": empty}
 
     def search_step(self, tokens, *, position, memory, state):
         if "history" in state:
             return self._uncached_step(tokens, position=position, memory=memory, history=state["history"])
         log_probs, attention, keys, values = self.decoder.step(
-            tokens, position=position, cache_keys=state["keys"], cache_values=state["values"],
-            cross_keys=memory["cross_keys"], cross_values=memory["cross_values"], source_ids=memory["source_ids"])
+            tokens, position=position, cache_keys=state["keys"], cache_values=state["values"], **memory)
         return log_probs, attention, {"keys": keys, "values": values}
 
     def _uncached_step(self, tokens, *, position, memory, history):

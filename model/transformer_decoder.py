@@ -6,13 +6,18 @@ position at a time against a key/value cache (decoding).
                                                          weights (batch, tgt, d), (batch, heads, tgt, src)
   h        = LayerNorm(x_L)                               (batch, tgt, d)
   logits   = h E^T + b (tied)  |  Dense(h)                (batch, tgt, vocab)
-  a_t      = mean over heads of A                          (batch, tgt, src)    the copy distribution
-  log P    = pointer(logits, a_t, c, h, x_0)  |  log_softmax(logits)
+  c', a_t  = CopyAttention(h, encoder memory)             (batch, tgt, d), (batch, tgt, src)   with a pointer
+  a_t      = mean over heads of A                          (batch, tgt, src)    without one
+  log P    = pointer(logits, a_t, c', h, x_0)  |  log_softmax(logits)
 
-The pointer-generator is model/pointer.py's, fed as in See et al. (2017): p_gen from the context c, the
-decoder state h and the input x_0; copies follow the last block's cross-attention averaged over heads.
-Coverage (`coverage=True`): cov_t = sum_{t' < t} a_t' of that attention is returned for the coverage loss
-(the attention scores themselves do not take coverage, unlike the RNN's).
+The pointer-generator is model/pointer.py's, fed as in See et al. (2017): p_gen from the copy context c', the
+decoder state h and the input x_0; copies follow a_t, the weights of a single-head cross-attention from the
+final decoder state over the encoder memory that serves copying alone (as OpenNMT's copy attention for
+Transformers). The first version copied along the last block's cross-attention averaged over its heads: on
+AESLC its greedy summaries were runs of source pieces ("Yararar") at a validation loss the RNN's summaries
+read well at, since every head then carried the copy gradient beside its own role.
+Coverage (`coverage=True`): cov_t = sum_{t' < t} a_t' is returned for the coverage loss (the attention
+scores themselves do not take coverage, unlike the RNN's).
 
 `step(...)` computes one position against the cache (each step projects one position, attends over the cached
 keys) and matches `call(..., training=False)` position by position (tested).
@@ -25,6 +30,7 @@ from keras import ops
 
 from model.pointer import output_log_probs
 from model.serialization import deserialize_layer, serialize_layer
+from model.multi_head_attention import MultiHeadAttention
 from model.transformer_blocks import DecoderBlock, embed
 from model.transformer_encoder import source_attention_mask
 
@@ -56,6 +62,8 @@ class TransformerDecoder(keras.layers.Layer):
                                     dropout=dropout, name=f"block_{i}") for i in range(num_layers)]
         self.final_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")
         self.output_layer = None if tie_embeddings else keras.layers.Dense(self.vocab_size, name="logits")
+        self.copy_attention = None if pointer is None else MultiHeadAttention(
+            heads=1, model_dim=self.model_dim, name="copy_attention")
 
     def build(self, target_ids_shape, memory_shape=None):
         if not self.embedding.built:
@@ -68,14 +76,21 @@ class TransformerDecoder(keras.layers.Layer):
             self.output_bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="output_bias")
         else:
             self.output_layer.build(shape)
-        if self.pointer is not None and not self.pointer.built:
-            self.pointer.build(shape, shape, shape)
+        if self.pointer is not None:
+            self.copy_attention.build(shape, memory_shape or shape)
+            if not self.pointer.built:
+                self.pointer.build(shape, shape, shape)
 
-    def project_memory(self, memory):
-        """Every block's cross-attention keys and values of the encoder memory (batch, src, d), once per
-        article: two (batch, layers, src, heads, head_dim) tensors."""
+    def project_memory(self, memory) -> dict:
+        """The keys and values of the encoder memory (batch, src, d) that decoding steps attend to, once per
+        article: {"cross_keys", "cross_values"} of every block (batch, layers, src, heads, head_dim) and, with
+        a pointer, the copy attention's {"copy_keys", "copy_values"} (batch, src, 1, d)."""
         projected = [block.cross_attention.project_memory(memory) for block in self.blocks]
-        return ops.stack([k for k, _ in projected], axis=1), ops.stack([v for _, v in projected], axis=1)
+        out = {"cross_keys": ops.stack([k for k, _ in projected], axis=1),
+               "cross_values": ops.stack([v for _, v in projected], axis=1)}
+        if self.copy_attention is not None:
+            out["copy_keys"], out["copy_values"] = self.copy_attention.project_memory(memory)
+        return out
 
     def call(self, target_ids, *, memory, source_ids, targets=None, training=None):
         """Teacher-forced decoding of the whole target; the same dict as `AttentionDecoder.call`:
@@ -91,13 +106,17 @@ class TransformerDecoder(keras.layers.Layer):
             cross_keys, cross_values = block.cross_attention.project_memory(memory)
             x, context, weights = block(x, cross_keys=cross_keys, cross_values=cross_values, causal_mask=causal,
                                         source_mask=source_mask, training=training)
-        attention = ops.mean(weights, axis=1)  # (batch, tgt, src)
-        log_probs = self._log_probs(self.final_norm(x), context, embedded, attention, source_ids, targets=targets)
+        copy_memory = {}
+        if self.copy_attention is not None:
+            copy_memory["copy_keys"], copy_memory["copy_values"] = self.copy_attention.project_memory(memory)
+        log_probs, attention = self._output(self.final_norm(x), context, weights, embedded, source_ids,
+                                            source_mask, copy_memory, targets=targets)
         coverage = ops.cumsum(attention, axis=1) - attention  # (batch, tgt, src), exclusive cumsum
         return {"log_probs" if targets is None else "target_log_probs": log_probs, "attention": attention,
                 "coverage": coverage}
 
-    def step(self, prev_token_ids, *, position, cache_keys, cache_values, cross_keys, cross_values, source_ids):
+    def step(self, prev_token_ids, *, position, cache_keys, cache_values, cross_keys, cross_values, source_ids,
+             copy_keys=None, copy_values=None):
         """One decoding step (inference).
 
         Args:
@@ -105,7 +124,7 @@ class TransformerDecoder(keras.layers.Layer):
             position: scalar int.
             cache_keys, cache_values: (batch, layers, max_length, heads, head_dim), earlier positions' keys and
                 values (zeros at first).
-            cross_keys, cross_values: `project_memory(memory)`.
+            cross_keys, cross_values (copy_keys, copy_values with a pointer): `project_memory(memory)`.
             source_ids: (batch, src) int.
 
         Returns (log_probs (batch, vocab), attention (batch, src), cache_keys, cache_values) with this
@@ -121,13 +140,26 @@ class TransformerDecoder(keras.layers.Layer):
                 cross_keys=cross_keys[:, i], cross_values=cross_values[:, i], source_mask=source_mask)
             new_keys.append(layer_keys)
             new_values.append(layer_values)
-        attention = ops.mean(weights, axis=1)  # (batch, 1, src)
-        log_probs = self._log_probs(self.final_norm(x), context, embedded, attention, source_ids)
+        log_probs, attention = self._output(self.final_norm(x), context, weights, embedded, source_ids, source_mask,
+                                            {"copy_keys": copy_keys, "copy_values": copy_values})
         return log_probs[:, 0], attention[:, 0], ops.stack(new_keys, axis=1), ops.stack(new_values, axis=1)
 
     def cache_shape(self, rows, max_length) -> tuple:
         head_dim = self.model_dim // self.heads
         return rows, self.num_layers, max_length, self.heads, head_dim
+
+    def _output(self, hidden, context, weights, embedded, source_ids, source_mask, copy_memory, *, targets=None):
+        """-> (final log-probabilities, see `call`; the attention a_t (batch, tgt, src) float32).
+
+        hidden (batch, tgt, d) the final decoder state; context, weights the last block's cross-attention output
+        and weights (batch, heads, tgt, src); copy_memory {"copy_keys", "copy_values"} with a pointer."""
+        if self.copy_attention is None:
+            attention = ops.mean(weights, axis=1)  # (batch, tgt, src)
+        else:
+            context, copy_weights = self.copy_attention.attend(hidden, copy_memory["copy_keys"],
+                                                               copy_memory["copy_values"], attention_mask=source_mask)
+            attention = copy_weights[:, 0]  # (batch, tgt, src)
+        return self._log_probs(hidden, context, embedded, attention, source_ids, targets=targets), attention
 
     def _log_probs(self, hidden, context, embedded, attention, source_ids, *, targets=None):
         if self.tie_embeddings:
