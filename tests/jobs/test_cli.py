@@ -63,7 +63,7 @@ def test_a_config_error_is_one_line_with_exit_code_2():
     out = _sumflow("train", "-c", "nosuch")
     assert (out.returncode, out.stderr) == (
         2, "sumflow train: config file 'nosuch' not found; give a path or one of the shipped configs: "
-           "['aeslc', 'cnndm', 'default', 'jsonl', 'zh']\n")
+           "['aeslc', 'aeslc_transformer', 'cnndm', 'default', 'jsonl', 'zh']\n")
 
 
 def _options(help_text: str) -> list[str]:
