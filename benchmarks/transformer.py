@@ -11,6 +11,8 @@
 
     python benchmarks/transformer.py       # configs/aeslc.yaml vs + aeslc_transformer.yaml, at aeslc's lengths
     python benchmarks/transformer.py --rnn -c aeslc --transformer -c aeslc -c aeslc_transformer   (the same)
+    python benchmarks/transformer.py --rnn-set model.encoder_units=128 --rnn-set model.decoder_units=256 \
+        --rnn-set model.attention_units=128      # an RNN of about the Transformer's parameter count
     python benchmarks/transformer.py --batch 4 --source 20 --target 6 --steps 1 --decode-steps 5   # smoke run
     KERAS_BACKEND=jax python benchmarks/transformer.py --only train   # no TensorFlow: e.g. a GPU with JAX
 
@@ -88,6 +90,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="the RNN's config files (shipped names or paths), layered")
     parser.add_argument("--transformer", nargs="*", default=DEFAULT_TRANSFORMER, metavar="CONFIG",
                         help="the Transformer's config files, layered")
+    parser.add_argument("--rnn-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override for the RNN (repeatable)")
+    parser.add_argument("--transformer-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override for the Transformer (repeatable)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--source", type=int, help="article length (padded) [the RNN config's max_source_tokens]")
     parser.add_argument("--target", type=int, help="summary length (padded) [its max_target_tokens]")
@@ -115,7 +121,8 @@ def main(argv=None) -> None:
     backend = keras.backend.backend()
     device, accelerator = describe_device(backend)
     jit = backend == "jax" or accelerator
-    configs = {"rnn": load_config(args.rnn), "transformer": load_config(args.transformer)}
+    configs = {"rnn": load_config(args.rnn, args.rnn_set),
+               "transformer": load_config(args.transformer, args.transformer_set)}
     args.source = args.source or configs["rnn"].model.max_source_tokens
     args.target = args.target or configs["rnn"].model.max_target_tokens
     for name, config in configs.items():

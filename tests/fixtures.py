@@ -86,6 +86,9 @@ def preprocessed(tmp, n: int = 120, seed: int = 0) -> str:
 TINY_MODEL = ["model.embedding_dim=16", "model.encoder_units=16", "model.decoder_units=32",
               "model.attention_units=16", "model.max_source_tokens=40", "model.max_target_tokens=10",
               "train.batch_size=8", "train.warmup_steps=5", "train.learning_rate=0.01"]
+# Over TINY_MODEL: the Transformer at the same model size (one block each side, two heads).
+TINY_TRANSFORMER = ["model.architecture=transformer", "model.heads=2", "model.feed_forward_dim=32",
+                    "model.layers=1"]
 
 
 def exported(tmp, *overrides: str) -> str:

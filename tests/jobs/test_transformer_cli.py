@@ -5,15 +5,14 @@ import json
 
 import pytest
 
-from tests.fixtures import TINY_MODEL, pairs, write_jsonl
+from tests.fixtures import TINY_MODEL, TINY_TRANSFORMER, pairs, write_jsonl
 from tests.jobs.test_end_to_end import sumflow
 
 
 @pytest.mark.slow
 def test_train_export_and_summarize_a_transformer(tmp_path):
     write_jsonl(tmp_path / "pairs.jsonl", pairs(120))
-    overrides = TINY_MODEL + ["model.architecture=transformer", "model.heads=2", "model.feed_forward_dim=32",
-                              "model.layers=1", "train.epochs=2", "train.steps_per_epoch=4",
+    overrides = TINY_MODEL + TINY_TRANSFORMER + ["train.epochs=2", "train.steps_per_epoch=4",
                               "train.select_by=rouge", "train.validation_rouge_samples=4", "decode.max_length=8",
                               "tokenizer.vocab_size=400", "clean.min_article_words=5", "split.train=0.8",
                               "split.validation=0.1", "split.test=0.1"]

@@ -1,7 +1,8 @@
 """Strategies beyond one device, on this machine: MirroredStrategy over two logical CPU devices trains to one
-device's loss; two `sumflow train` workers on 127.0.0.1 train the tiny config, only the chief writes the model
-directory, killing one mid-run then restarting both resumes from the chief's backup, and the same command on a
-finished run does nothing. Plus the one-line errors for a TF_CONFIG or a batch size the strategy cannot use."""
+device's loss (RNN and Transformer); two `sumflow train` workers on 127.0.0.1 train the tiny config, only the
+chief writes the model directory, killing one mid-run then restarting both resumes from the chief's backup,
+and the same command on a finished run does nothing. Plus the one-line errors for a TF_CONFIG or a batch size
+the strategy cannot use."""
 
 import csv
 import glob
@@ -33,14 +34,15 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 from configs.load import load_config
 from model import trainer
-from tests.fixtures import TINY_MODEL
+from tests.fixtures import TINY_MODEL, TINY_TRANSFORMER
 
-data_dir, out = sys.argv[1], sys.argv[2]
+data_dir, out, architecture = sys.argv[1], sys.argv[2], sys.argv[3]
+model = TINY_MODEL + (TINY_TRANSFORMER if architecture == "transformer" else [])
 runs = {}
 for strategy in ("default", "mirrored"):
-    config = load_config([], TINY_MODEL + [f"train.data_dir={data_dir}", f"train.model_dir={out}/{strategy}",
-                                           "train.epochs=2", "train.steps_per_epoch=6", "train.deterministic=true",
-                                           "train.validation_rouge_samples=0", f"train.strategy={strategy}"])
+    config = load_config([], model + [f"train.data_dir={data_dir}", f"train.model_dir={out}/{strategy}",
+                                      "train.epochs=2", "train.steps_per_epoch=6", "train.deterministic=true",
+                                      "train.validation_rouge_samples=0", f"train.strategy={strategy}"])
     lines = []
     runs[strategy] = {"history": trainer.train(config, verbose=0, log=lines.append).history, "log": lines}
 print(json.dumps(runs))
@@ -57,9 +59,10 @@ def env(**more):
 
 
 @pytest.mark.slow
-def test_mirrored_over_two_logical_devices_trains_to_the_loss_of_one(data_dir, tmp_path):
-    done = subprocess.run([sys.executable, "-c", MIRRORED, data_dir, str(tmp_path)], env=env(), capture_output=True,
-                          text=True, timeout=600)
+@pytest.mark.parametrize("architecture", ["rnn", "transformer"])
+def test_mirrored_over_two_logical_devices_trains_to_the_loss_of_one(architecture, data_dir, tmp_path):
+    done = subprocess.run([sys.executable, "-c", MIRRORED, data_dir, str(tmp_path), architecture], env=env(),
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     runs = json.loads(done.stdout.strip().splitlines()[-1])
     assert "MirroredStrategy (2 replicas)" in runs["mirrored"]["log"][0]
