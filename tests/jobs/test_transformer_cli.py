@@ -12,10 +12,10 @@ from tests.jobs.test_end_to_end import sumflow
 @pytest.mark.slow
 def test_train_export_and_summarize_a_transformer(tmp_path):
     write_jsonl(tmp_path / "pairs.jsonl", pairs(120))
-    overrides = TINY_MODEL + TINY_TRANSFORMER + ["train.epochs=2", "train.steps_per_epoch=4",
-                              "train.select_by=rouge", "train.validation_rouge_samples=4", "decode.max_length=8",
-                              "tokenizer.vocab_size=400", "clean.min_article_words=5", "split.train=0.8",
-                              "split.validation=0.1", "split.test=0.1"]
+    overrides = TINY_MODEL + TINY_TRANSFORMER + [
+        "train.epochs=2", "train.steps_per_epoch=4", "train.select_by=rouge", "train.validation_rouge_samples=4",
+        "decode.max_length=8", "tokenizer.vocab_size=400", "clean.min_article_words=5", "split.train=0.8",
+        "split.validation=0.1", "split.test=0.1"]
     common = ["-c", "jsonl", "--set", f"source.paths=[{tmp_path / 'pairs.jsonl'}]"] + sum(
         (["--set", o] for o in overrides), [])
     sumflow("preprocess", *common, "-o", "data", cwd=tmp_path)
