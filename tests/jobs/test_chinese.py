@@ -42,7 +42,12 @@ def test_chinese_pairs_from_preprocess_to_a_scored_report(tmp_path):
     assert len(rows) == manifest["splits"]["test"]["num_records"] > 0
     assert all(row["summary"].strip() for row in rows)
     assert any(regex.search(r"\p{Han}", row["summary"]) for row in rows)
-    assert not [row["summary"] for row in rows if HAN_SPACE_HAN.search(row["summary"])]  # no inserted spaces
+    # The detokenizer inserts no space between pieces (round trips: tests/contract/test_tokenizer.py). An 8-step
+    # model may itself emit a word-start piece ("▁X") mid-summary, which decodes to one space; pieces joined
+    # by spaces would put one at nearly every piece boundary.
+    spaced = sum(len(HAN_SPACE_HAN.findall(row["summary"])) for row in rows)
+    boundaries = sum(row["summary_tokens"] - 1 for row in rows)
+    assert spaced < boundaries / 4, (spaced, boundaries, [row["summary"] for row in rows])
 
     sumflow("evaluate", *common, "--predictions", "summaries/summaries/*.jsonl", "--references", "data",
             "--reference-split", "test", "-o", "evaluation", cwd=tmp_path)
