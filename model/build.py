@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from configs.schema import ModelConfig
-from model.seq2seq import EncoderDecoder, build_seq2seq
+from model.encoder_decoder import EncoderDecoder
+from model.rnn_seq2seq import build_seq2seq
 from model.transformer import build_transformer
 
 

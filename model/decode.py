@@ -6,9 +6,11 @@ EOS. Every operation is per row (top-k within a row's beams, gathers within a ro
 padding, so a document's summary does not depend on its batch-mates or on how much padding it got.
 
 Options (DecodeConfig): `min_length` (EOS is banned before it), `max_length`, `no_repeat_ngram` (a token that
-would repeat an n-gram already in the hypothesis is banned), beam search's `length_penalty` alpha (final
-scores divided by ((5 + length) / 6) ** alpha, GNMT) and `coverage_penalty` beta (plus
-beta * sum_i log(min(coverage_i, 1)) over source positions, GNMT).
+would repeat an n-gram already in the hypothesis is banned), `no_repeat_word` (a word cannot follow itself:
+model/word_repeats.py; it needs the vocabulary's pieces, passed as `pieces=piece_table(tokenizer)`, and is off
+where a caller passes none), `no_repeat_content_word` (a content word of one piece is written once at most), beam search's `length_penalty` alpha (final scores divided by
+((5 + length) / 6) ** alpha, GNMT) and `coverage_penalty` beta (plus beta * sum_i log(min(coverage_i, 1))
+over source positions, GNMT).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from keras import ops
 
 from configs.schema import DecodeConfig
 from contract.records import BOS_ID, EOS_ID, PAD_ID
+from model.word_repeats import ban_content_repeats, ban_word_repeats
 
 NEG_INF = -1e9
 
@@ -50,14 +53,26 @@ def _ban_repeats(log_probs, history, step, n):
     return log_probs + NEG_INF * ops.cast(ops.greater(hits, 0.0), log_probs.dtype)
 
 
+def _bans(log_probs, history, step, cfg: DecodeConfig, pieces):
+    """Every ban of the decode options on one step's (rows, vocab) log-probabilities, float32."""
+    log_probs = _ban_eos(ops.cast(log_probs, "float32"), step, cfg.min_length)
+    log_probs = _ban_repeats(log_probs, history, step, cfg.no_repeat_ngram)
+    if cfg.no_repeat_word and pieces is not None:
+        log_probs = ban_word_repeats(log_probs, history, step, pieces)
+    if cfg.no_repeat_content_word and pieces is not None:
+        log_probs = ban_content_repeats(log_probs, history, step, pieces)
+    return log_probs
+
+
 def _write(history, step, tokens):
     max_length = ops.shape(history)[1]
     at_step = ops.cast(ops.equal(ops.arange(max_length), step), "int32")[None, :]
     return history * (1 - at_step) + tokens[:, None] * at_step
 
 
-def greedy_decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
-    """(batch, max_length) int32 token ids. `cache=False` only for a Transformer without its key/value cache."""
+def greedy_decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True, pieces=None):
+    """(batch, max_length) int32 token ids. `cache=False` only for a Transformer without its key/value cache;
+    pieces: `model.word_repeats.piece_table` for the word-level bans (None: no word blocking)."""
     article_ids = ops.cast(article_ids, "int32")
     memory, state = model.init_search(article_ids, max_length=cfg.max_length, cache=cache)
     batch = ops.shape(article_ids)[0]
@@ -70,8 +85,7 @@ def greedy_decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
 
     def body(step, tokens, state, history, finished):
         log_probs, _, state = model.search_step(tokens, position=step, memory=memory, state=state)
-        log_probs = _ban_repeats(_ban_eos(ops.cast(log_probs, "float32"), step, cfg.min_length), history, step,
-                                 cfg.no_repeat_ngram)
+        log_probs = _bans(log_probs, history, step, cfg, pieces)
         chosen = ops.cast(ops.argmax(log_probs, axis=-1), "int32")
         chosen = ops.where(finished, PAD_ID, chosen)
         history = _write(history, step, chosen)
@@ -82,8 +96,8 @@ def greedy_decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
     return history
 
 
-def beam_search(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
-    """(batch, max_length) int32 token ids of the best beam of each row."""
+def beam_search(model, article_ids, cfg: DecodeConfig, *, cache: bool = True, pieces=None):
+    """(batch, max_length) int32 token ids of the best beam of each row (`pieces` as in `greedy_decode`)."""
     k = cfg.beam_size
     article_ids = ops.cast(article_ids, "int32")
     batch = ops.shape(article_ids)[0]
@@ -106,8 +120,7 @@ def beam_search(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
 
     def body(step, tokens, state, history, finished, scores, lengths, attention_sum):
         log_probs, attention, state = model.search_step(tokens, position=step, memory=memory, state=state)
-        log_probs = _ban_repeats(_ban_eos(ops.cast(log_probs, "float32"), step, cfg.min_length), history, step,
-                                 cfg.no_repeat_ngram)
+        log_probs = _bans(log_probs, history, step, cfg, pieces)
         vocab = ops.shape(log_probs)[-1]
         # A finished beam extends only with PAD, at no cost: its score stays as it was.
         pad_only = ops.where(ops.equal(ops.arange(vocab), PAD_ID), 0.0, NEG_INF)[None, :]
@@ -142,7 +155,7 @@ def beam_search(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
     return ops.take(history, ops.arange(batch) * k + ops.cast(best, "int32"), axis=0)
 
 
-def decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True):
+def decode(model, article_ids, cfg: DecodeConfig, *, cache: bool = True, pieces=None):
     if cfg.method == "greedy" or cfg.beam_size == 1:
-        return greedy_decode(model, article_ids, cfg, cache=cache)
-    return beam_search(model, article_ids, cfg, cache=cache)
+        return greedy_decode(model, article_ids, cfg, cache=cache, pieces=pieces)
+    return beam_search(model, article_ids, cfg, cache=cache, pieces=pieces)

@@ -18,9 +18,10 @@ import tensorflow as tf
 
 from configs.schema import DecodeConfig
 from model.decode import decode
+from model.word_repeats import piece_table
 from contract import export_format as fmt, model_dir as layout
 from contract.records import EOS_ID, PAD_ID
-from contract.tokenizer import tf_tokenizer
+from contract.tokenizer import Tokenizer, tf_tokenizer
 from workspace import outputs
 from workspace.errors import InputError
 
@@ -38,6 +39,7 @@ class Summarizer(tf.Module):
         super().__init__()
         self.model = model
         self.tokenizer = tf_tokenizer(vocab_proto)
+        self._pieces = piece_table(Tokenizer(vocab_proto))  # (3, vocab) for the word-level bans
         self._decode_cfg = decode_cfg
         self._max_source_tokens = max_source_tokens
 
@@ -51,7 +53,7 @@ class Summarizer(tf.Module):
         source_tokens = tf.cast(pieces.row_lengths(), tf.int32)
         ids = pieces[:, : self._max_source_tokens].to_tensor(default_value=PAD_ID)
         ids = tf.pad(ids, [[0, 0], [0, tf.maximum(1 - tf.shape(ids)[1], 0)]])  # at least one column
-        tokens = tf.cast(decode(self.model, ids, self._decode_cfg), tf.int32)  # (batch, max_length)
+        tokens = tf.cast(decode(self.model, ids, self._decode_cfg, pieces=self._pieces), tf.int32)  # (batch, max_length)
         keep = tf.logical_and(tf.not_equal(tokens, PAD_ID), tf.not_equal(tokens, EOS_ID))
         keep = tf.logical_and(keep, tf.equal(tf.cumsum(tf.cast(tf.equal(tokens, EOS_ID), tf.int32), axis=1), 0))
         summary_ids = tf.ragged.boolean_mask(tokens, keep)

@@ -5,7 +5,7 @@ Each step is a small `Dataset -> Dataset` function used with `.apply`, composed 
     files -> interleave TFRecords -> [shuffle] -> parse -> truncate + BOS/EOS -> bucket by length -> prefetch
 
 Elements are `({"article_ids": (batch, src), "summary_in": (batch, tgt)}, summary_out (batch, tgt))`, int32,
-padded with 0: the contract of `model.seq2seq.Seq2Seq`.
+padded with 0: the contract of `model.encoder_decoder.EncoderDecoder`.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def make_dataset(data_dir: str, manifest: Manifest, split: str, *, train: TrainC
     each record once.
 
     targets_in_inputs: also put summary_out among the inputs, so the model scores the targets only
-    (the training fast path of model/seq2seq.py).
+    (the training fast path of model/encoder_decoder.py).
     shard: (count, index) - read only this share of the split, for one of `count` input pipelines: its files
     when there are at least `count`, else every count-th record (the files then read in a fixed order, so that
     the shares partition the split).

@@ -77,6 +77,9 @@ class PointerGenerator(keras.layers.Layer):
     """
 
     def __init__(self, *, epsilon: float = 1e-10, **kwargs):
+        # no autocast: under mixed_bfloat16 Keras would round the float32 attention to bfloat16 on the way in,
+        # and the copy distribution would no longer sum to one (off by ~1e-3)
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         if not 0.0 < epsilon < 1e-3:
             raise ValueError(f"PointerGenerator: epsilon must be in (0, 1e-3) (got {epsilon}).")
@@ -93,11 +96,11 @@ class PointerGenerator(keras.layers.Layer):
 
     def generation_probability(self, *, context, state, embedded):
         """p_gen (batch, tgt, 1) float32."""
-        gate = (ops.einsum("btm,m->bt", context, self.context_weight)
-                + ops.einsum("btu,u->bt", state, self.state_weight)
-                + ops.einsum("bte,e->bt", embedded, self.input_weight)
-                + self.bias)  # (batch, tgt)
-        return ops.sigmoid(ops.cast(gate, "float32"))[:, :, None]
+        gate = (ops.einsum("btm,m->bt", ops.cast(context, "float32"), ops.cast(self.context_weight, "float32"))
+                + ops.einsum("btu,u->bt", ops.cast(state, "float32"), ops.cast(self.state_weight, "float32"))
+                + ops.einsum("bte,e->bt", ops.cast(embedded, "float32"), ops.cast(self.input_weight, "float32"))
+                + ops.cast(self.bias, "float32"))  # (batch, tgt)
+        return ops.sigmoid(gate)[:, :, None]
 
     def call(self, vocab_logits, *, attention, context, state, embedded, source_ids):
         p_gen = self.generation_probability(context=context, state=state, embedded=embedded)  # (b, tgt, 1)

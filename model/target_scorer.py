@@ -1,4 +1,5 @@
-"""`TargetScorer`: the training fast path of a `Seq2Seq`, a model whose output is log P(targets) (batch, tgt).
+"""`TargetScorer`: the training fast path of an `EncoderDecoder` (RNN or Transformer), a model whose output
+is log P(targets) (batch, tgt).
 
 With no label smoothing the loss needs only the targets' log-probabilities. Fed the targets among its inputs
 (`inputs["summary_out"]`, as `sumflow train` feeds them), the scorer computes log P(y_t) without the
@@ -11,14 +12,14 @@ from __future__ import annotations
 
 import keras
 
-from model.seq2seq import INPUT_KEYS, TARGETS_KEY, Seq2Seq
+from model.encoder_decoder import INPUT_KEYS, TARGETS_KEY, EncoderDecoder
 
 
 @keras.saving.register_keras_serializable(package="sumflow")
 class TargetScorer(keras.Model):
     """inputs {"article_ids", "summary_in", "summary_out"} -> log P(summary_out) (batch, tgt), float32."""
 
-    def __init__(self, seq2seq: Seq2Seq, **kwargs):
+    def __init__(self, seq2seq: EncoderDecoder, **kwargs):
         super().__init__(**kwargs)
         self.seq2seq = seq2seq
 

@@ -24,87 +24,24 @@ from model.input import input_fn, load_manifest, make_dataset
 from contract import model_dir as layout
 from contract.manifest import Manifest, vocab_path
 # The "already finished?" check, TF-free so that `sumflow train` can decide before loading TensorFlow.
-from contract.train_run import (TrainResult, best_value as _best_value, completed_run as _completed_run,
-                                finished_run, lowest_loss as _lowest_loss, nothing_to_do,
-                                read_history as _read_history, run_fingerprint as _run_fingerprint,
-                                selection as _selection, trained_vocab as _trained_vocab)
+from contract.train_run import (RUN_FIELDS, TrainResult, best_value, completed_run, finished_run, lowest_loss,
+                                nothing_to_do, read_history, result_line, run_fingerprint, selection,
+                                trained_vocab)
+from model.callbacks import AtomicBackupAndRestore, TrainingBudget
 from model.losses import MaskedNLL, TargetNLL
 from model.build import build_model
+from model.schedule import WarmupSchedule  # model.keras files saved before model/schedule.py name this module
+from model import warm_start
 from model.target_scorer import TargetScorer
-from workspace import outputs
+from workspace import allocator, outputs
 
 
-@keras.saving.register_keras_serializable(package="sumflow")
-class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warmup, then cosine decay to 10% / constant / inverse square root."""
-
-    def __init__(self, *, peak: float, warmup_steps: int, total_steps: int, decay: str):
-        self.peak, self.warmup_steps, self.total_steps, self.decay = peak, warmup_steps, total_steps, decay
-
-    def __call__(self, step):
-        step = keras.ops.cast(step, "float32") + 1.0
-        warmup = keras.ops.minimum(1.0, step / max(self.warmup_steps, 1))
-        after = keras.ops.maximum(step - self.warmup_steps, 0.0)
-        if self.decay == "cosine":
-            progress = keras.ops.minimum(1.0, after / max(self.total_steps - self.warmup_steps, 1))
-            factor = 0.1 + 0.9 * 0.5 * (1.0 + keras.ops.cos(math.pi * progress))
-        elif self.decay == "rsqrt":
-            factor = keras.ops.sqrt(max(self.warmup_steps, 1) / keras.ops.maximum(step, max(self.warmup_steps, 1)))
-        else:
-            factor = 1.0
-        return self.peak * warmup * factor
-
-    def get_config(self):
-        return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps,
-                "decay": self.decay}
-
-
-class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras' BackupAndRestore, but each file is written beside its target and renamed into place, so a kill
-    in the middle of a save leaves the previous backup whole; and it restores from `restore_dir` (default: the
-    backup_dir), so that a worker that saves into a scratch directory resumes from the chief's backup."""
-
-    def __init__(self, backup_dir: str, *, restore_dir: str | None = None, **kwargs):
-        super().__init__(backup_dir, **kwargs)
-        self.restore_dir = restore_dir or backup_dir
-
-    def _load_model(self):  # Keras' own, reading restore_dir
-        weights = os.path.join(self.restore_dir, os.path.basename(self._weights_path))
-        metadata = os.path.join(self.restore_dir, os.path.basename(self._training_metadata_path))
-        if os.path.exists(weights):
-            if self.model.optimizer is not None and not self.model.optimizer.built:
-                self.model.optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(weights)
-        if os.path.exists(metadata):
-            with open(metadata) as f:
-                self.model._initial_epoch = json.load(f)["epoch"]
-
-    def _save_model(self):
-        os.makedirs(self.backup_dir, exist_ok=True)
-        tmp = self._weights_path.replace(".weights.h5", ".tmp.weights.h5")
-        self.model.save_weights(tmp, overwrite=True)
-        os.replace(tmp, self._weights_path)
-        with open(self._training_metadata_path + ".tmp", "w") as f:
-            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
-        os.replace(self._training_metadata_path + ".tmp", self._training_metadata_path)
-
-
-class TimeLimit(keras.callbacks.Callback):
-    """Stops training (cleanly, at the end of a batch) after `minutes`."""
-
-    def __init__(self, minutes: float):
-        super().__init__()
-        self.minutes = minutes
-        self._start = time.time()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.minutes and time.time() - self._start > self.minutes * 60:
-            self.model.stop_training = True
+_clock = time.monotonic  # the budget's clock (the tests simulate one)
 
 
 def _previous_best(history_path: str, monitor: str) -> float:
     """The best `monitor` figure of the epochs before a resume (the worst value, -inf or inf, when none)."""
-    return _best_value(_read_history(history_path), monitor)
+    return best_value(read_history(history_path), monitor)
 
 
 def train(config: Config, *, force: bool = False, allow_nonempty: bool = False, callbacks: list | None = None,
@@ -140,17 +77,19 @@ def _train_locked(config: Config, strategy: tf.distribute.Strategy, *, out_dir: 
                   callbacks: list | None, verbose: int | str, log: Callable[[str], None]) -> TrainResult:
     """Train, writing into `out_dir`: the model dir for the chief, a scratch directory for another worker
     (which only reads the model dir: whether the run is finished, the backup to resume from)."""
-    start = time.time()
+    start, clock_start = time.time(), _clock()
     cfg = config.train
-    manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=None if force else _trained_vocab(cfg.model_dir))
-    fingerprint = _run_fingerprint(config, manifest.fingerprint)
+    manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=None if force else trained_vocab(cfg.model_dir))
+    fingerprint = run_fingerprint(config, manifest.fingerprint)
     if chief:
-        done = _completed_run(cfg.model_dir, fingerprint, force=force)
+        done = completed_run(cfg.model_dir, fingerprint, force=force)
     else:
         done = None if force else finished_run(cfg.model_dir, fingerprint)
     if done is not None:
         log(nothing_to_do(cfg.model_dir))
         return done
+    if cfg.init_from:
+        warm_start.check_compatible(cfg.init_from, config, manifest)
     if chief:
         _start_model_dir(config, manifest, fingerprint, log=log)
     if cluster.is_multi_worker(strategy):  # before any work: the global batch must split evenly
@@ -162,16 +101,24 @@ def _train_locked(config: Config, strategy: tf.distribute.Strategy, *, out_dir: 
         steps_per_epoch = cfg.steps_per_epoch or max(1, math.ceil(manifest.splits["train"].num_records
                                                                   / cfg.batch_size))
         jit = cfg.jit_compile == "on" or (cfg.jit_compile == "auto" and gpu)  # XLA was slower on CPU
-        with strategy.scope():
+        with strategy.scope():  # the schedule's progress is a variable: mirrored like the model's
+            schedule = _schedule(cfg, steps_per_epoch)
             model, fitted = _compiled_model(config, manifest, train_data, steps_per_epoch=steps_per_epoch,
-                                            fast=fast, jit=jit)
-        monitor, mode = _selection(cfg.select_by, validation=val_data is not None)
+                                            fast=fast, jit=jit, schedule=schedule)
+            if cfg.init_from:  # a resumed run's backup, restored when fit begins, still wins
+                warm_start.load_weights(model, cfg.init_from)
+                log(f"train: starting from the weights of {cfg.init_from}")
+        monitor, mode = selection(cfg.select_by, validation=val_data is not None)
         if cfg.select_by == "rouge" and val_data is None:
             log("train: no validation data, so train.select_by: rouge falls back to the training loss")
+        budget = _budget(config, manifest, strategy, schedule, steps_per_epoch=steps_per_epoch,
+                         validation=val_data is not None, origin=clock_start, log=log)
         log(f"train: {manifest.splits['train'].num_records} train records, {steps_per_epoch} steps/epoch, "
-            f"{cfg.epochs} epochs, strategy {cluster.describe(strategy)}, jit {jit}, vocab {manifest.vocab.size}")
-        all_callbacks = _callbacks(config, manifest, val_data, out_dir=out_dir, monitor=monitor, mode=mode,
-                                   steps_per_epoch=steps_per_epoch) + list(callbacks or [])
+            f"{cfg.epochs} epochs, strategy {cluster.describe(strategy)}, jit {jit}, vocab {manifest.vocab.size}, "
+            f"learning rate sized by {_sized_by(cfg, budget)}, {allocator.describe()}")
+        all_callbacks = (_callbacks(config, manifest, val_data, out_dir=out_dir, monitor=monitor, mode=mode,
+                                    steps_per_epoch=steps_per_epoch, budget=budget)
+                         + list(callbacks or []) + [budget])  # the budget last: it times the others
         if cluster.is_multi_worker(strategy):  # Keras fit fails under it: our loop (model/distributed_loop.py)
             def inputs(split: str, training: bool):
                 return input_fn(cfg.data_dir, manifest, split, train=cfg, model=config.model, training=training,
@@ -184,8 +131,37 @@ def _train_locked(config: Config, strategy: tf.distribute.Strategy, *, out_dir: 
         else:
             _fit(fitted, train_data, val_data, cfg, steps_per_epoch=steps_per_epoch, verbose=verbose,
                  callbacks=all_callbacks)
-        return _save_best(model, fitted, out_dir, fingerprint, monitor=monitor, start=start,
-                          log=log if chief else lambda m: None)
+        return _save_best(model, fitted, out_dir, fingerprint, monitor=monitor, start=start, budget=budget,
+                          schedule=schedule, chief=chief, log=log if chief else lambda m: None)
+
+
+def _budget(config: Config, manifest: Manifest, strategy: tf.distribute.Strategy, schedule: WarmupSchedule, *,
+            steps_per_epoch: int, validation: bool, origin: float, log: Callable[[str], None]) -> TrainingBudget:
+    """The run's clock and train.max_minutes' limit; it sizes `schedule` to the budget under schedule_by auto.
+
+    Under multi_worker the curve stays sized by epochs: each worker's clock would move its own copy of the
+    schedule's progress, and replicas must apply the same learning rate; the budget still stops every worker
+    at the same step (model/distributed_loop.py agrees on stopping)."""
+    cfg = config.train
+    sized = bool(cfg.max_minutes) and cfg.schedule_by == "auto"
+    if sized and cluster.is_multi_worker(strategy):
+        log("train: under train.strategy=multi_worker the learning rate stays sized by epochs (the workers' "
+            "clocks differ); train.max_minutes still stops training")
+        sized = False
+    batches = 0  # a validation's cost before one is measured: two training steps per validation batch
+    if validation:
+        batches = math.ceil(manifest.splits["validation"].num_records / cfg.batch_size) + \
+            math.ceil(min(cfg.validation_rouge_samples, manifest.splits["validation"].num_records) / cfg.batch_size)
+    return TrainingBudget(minutes=cfg.max_minutes, steps_per_epoch=steps_per_epoch, epochs=cfg.epochs,
+                          schedule=schedule if sized else None, validation_prior_steps=2 * batches, clock=_clock,
+                          origin=origin)
+
+
+def _sized_by(cfg: TrainConfig, budget: TrainingBudget) -> str:
+    if budget.schedule is not None:
+        return f"the budget ({cfg.max_minutes:g} min, or {cfg.epochs} epochs if sooner)"
+    limit = f", stopped at {cfg.max_minutes:g} min" if cfg.max_minutes else ""
+    return f"{cfg.epochs} epochs{limit}"
 
 
 def _start_model_dir(config: Config, manifest: Manifest, fingerprint: str, *, log: Callable[[str], None]) -> None:
@@ -204,6 +180,10 @@ def _start_model_dir(config: Config, manifest: Manifest, fingerprint: str, *, lo
             import shutil
 
             shutil.rmtree(backup)
+    stale_choice = os.path.join(cfg.model_dir, layout.DECODING)
+    if os.path.exists(stale_choice):  # tune-decoding's choice was for the model this run replaces
+        os.remove(stale_choice)
+        log(f"train: removed {stale_choice}, chosen for the earlier model; run `sumflow tune-decoding` again")
     with open(info_path, "w") as f:
         json.dump({"data_dir": cfg.data_dir, "data_fingerprint": manifest.fingerprint,
                    "vocab_sha256": manifest.vocab.sha256, "vocab_size": manifest.vocab.size,
@@ -253,14 +233,20 @@ def _datasets(config: Config, manifest: Manifest, *, targets_in_inputs: bool):
                                     training=False, targets_in_inputs=targets_in_inputs)
 
 
+def _schedule(cfg: TrainConfig, steps_per_epoch: int) -> WarmupSchedule:
+    """The learning-rate curve over train.epochs x steps_per_epoch (a budget may re-size it: model/callbacks.py)."""
+    return WarmupSchedule(peak=cfg.learning_rate, warmup_steps=cfg.warmup_steps,
+                          total_steps=steps_per_epoch * cfg.epochs, decay=cfg.decay)
+
+
 def _compiled_model(config: Config, manifest: Manifest, train_data, *, steps_per_epoch: int, fast: bool,
-                    jit: bool):
-    """(the Seq2Seq, the model `fit` trains: a TargetScorer over it on the fast path), compiled and built."""
+                    jit: bool, schedule: WarmupSchedule | None = None):
+    """(the Seq2Seq, the model `fit` trains: a TargetScorer over it on the fast path), compiled and built.
+    `schedule`: the learning rate (default: sized by train.epochs x steps_per_epoch)."""
     cfg = config.train
     model = build_model(config.model, manifest.vocab.size, coverage_loss_weight=cfg.coverage_loss_weight)
     fitted = TargetScorer(model, name="target_scorer") if fast else model
-    schedule = WarmupSchedule(peak=cfg.learning_rate, warmup_steps=cfg.warmup_steps,
-                              total_steps=steps_per_epoch * cfg.epochs, decay=cfg.decay)
+    schedule = schedule if schedule is not None else _schedule(cfg, steps_per_epoch)
     fitted.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=cfg.clip_norm),
                    loss=TargetNLL() if fast else MaskedNLL(label_smoothing=cfg.label_smoothing), jit_compile=jit)
     inputs, _ = next(iter(train_data))
@@ -270,7 +256,7 @@ def _compiled_model(config: Config, manifest: Manifest, train_data, *, steps_per
 
 
 def _callbacks(config: Config, manifest: Manifest, val_data, *, out_dir: str, monitor: str, mode: str,
-               steps_per_epoch: int) -> list:
+               steps_per_epoch: int, budget: TrainingBudget) -> list:
     """The callbacks of a run writing into `out_dir`; the backup is restored from the model dir's."""
     cfg = config.train
     history_path = os.path.join(out_dir, layout.HISTORY)
@@ -285,7 +271,7 @@ def _callbacks(config: Config, manifest: Manifest, val_data, *, out_dir: str, mo
     return [
         *rouge,  # first, so the checkpoint (select_by: rouge), CSV and TensorBoard callbacks see its figures
         AtomicBackupAndRestore(os.path.join(out_dir, layout.BACKUP_DIR),
-                               restore_dir=os.path.join(cfg.model_dir, layout.BACKUP_DIR),
+                               restore_dir=os.path.join(cfg.model_dir, layout.BACKUP_DIR), budget=budget,
                                save_freq=max(1, min(200, steps_per_epoch // 2))),
         keras.callbacks.ModelCheckpoint(os.path.join(out_dir, layout.BEST_WEIGHTS), monitor=monitor, mode=mode,
                                         save_best_only=True, save_weights_only=True,
@@ -294,7 +280,6 @@ def _callbacks(config: Config, manifest: Manifest, val_data, *, out_dir: str, mo
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=cfg.early_stopping_patience),
         keras.callbacks.CSVLogger(history_path, append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, layout.LOGS_DIR), update_freq="epoch"),
-        TimeLimit(cfg.max_minutes),
     ]
 
 
@@ -309,17 +294,41 @@ def _fit(fitted: keras.Model, train_data, val_data, cfg: TrainConfig, *, steps_p
 
 
 def _save_best(model: keras.Model, fitted: keras.Model, model_dir: str, fingerprint: str, *, monitor: str,
-               start: float, log: Callable[[str], None]) -> TrainResult:
-    """Load the best weights, save the Seq2Seq as model.keras, then mark the run complete (last)."""
+               start: float, budget: TrainingBudget, schedule: WarmupSchedule, chief: bool,
+               log: Callable[[str], None]) -> TrainResult:
+    """Load the best weights, save the Seq2Seq as model.keras, add what the run did to train.json, then mark
+    the run complete (last). Another worker than the chief saves into its scratch directory and stops there:
+    train.json and the completion marker are the chief's."""
+    steps = int(keras.ops.convert_to_numpy(fitted.optimizer.iterations))  # before the best weights reset it
     best_path = os.path.join(model_dir, layout.BEST_WEIGHTS)
     if os.path.exists(best_path):
         fitted.load_weights(best_path)
     model_path = os.path.join(model_dir, layout.MODEL_FILE)
     model.save(model_path)
+    history = read_history(os.path.join(model_dir, layout.HISTORY))
+    # where the last step ran on the curve (model/schedule.py): its step, or the budget's progress
+    position = max(float(steps), budget.progress_used * schedule.total_steps)
+    result = TrainResult(model_path=model_path, epochs_run=len(history), best_val_loss=lowest_loss(history),
+                         history=history, seconds=time.time() - start, monitor=monitor, steps=steps,
+                         schedule_share=min(1.0, position / max(schedule.total_steps, 1)),
+                         final_learning_rate=float(keras.ops.convert_to_numpy(schedule.at(max(position, 1.0)))),
+                         minutes=budget.elapsed() / 60, validation_minutes=budget.validation_seconds / 60,
+                         budget_minutes=float(budget.minutes),
+                         schedule_by="budget" if budget.schedule is not None else "epochs")
+    if not chief:
+        return result
+    _record_run(os.path.join(model_dir, layout.TRAIN_INFO), result)
     with open(os.path.join(model_dir, layout.COMPLETE), "w") as f:
         f.write(fingerprint + "\n")
-    history = _read_history(os.path.join(model_dir, layout.HISTORY))
-    result = TrainResult(model_path=model_path, epochs_run=len(history), best_val_loss=_lowest_loss(history),
-                         history=history, seconds=time.time() - start, monitor=monitor)
-    log(f"train: best {monitor} {result.best:.4f} over {len(history)} epochs -> {model_path}")
+    log(result_line(result))
     return result
+
+
+def _record_run(info_path: str, result: TrainResult) -> None:
+    """Add the run's figures (contract/train_run.RUN_FIELDS) to train.json, atomically."""
+    with open(info_path) as f:
+        info = json.load(f)
+    info.update({name: getattr(result, name) for name in RUN_FIELDS})
+    with open(info_path + ".tmp", "w") as f:
+        json.dump(info, f, indent=2)
+    os.replace(info_path + ".tmp", info_path)

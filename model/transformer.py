@@ -21,7 +21,7 @@ from keras import ops
 
 from configs.schema import ModelConfig
 from model.pointer import PointerGenerator
-from model.seq2seq import EncoderDecoder
+from model.encoder_decoder import EncoderDecoder, shared_embedding
 from model.transformer_decoder import TransformerDecoder
 from model.transformer_encoder import TransformerEncoder
 
@@ -50,7 +50,7 @@ class TransformerSeq2Seq(EncoderDecoder):
         """{"log_probs" | "target_log_probs", "attention", "coverage"}: see `TransformerDecoder.call`."""
         self.check_inputs(inputs)
         memory = self.encoder(inputs["article_ids"], training=training)  # (batch, src, d)
-        return self.decoder(inputs["summary_in"], memory=memory, source_ids=inputs["article_ids"],
+        return self.decoder(self.decoder_inputs(inputs, training), memory=memory, source_ids=inputs["article_ids"],
                             targets=targets, training=training)
 
     def init_search(self, article_ids, *, max_length: int, cache: bool = True):
@@ -82,14 +82,15 @@ class TransformerSeq2Seq(EncoderDecoder):
 def build_transformer(config: ModelConfig, vocab_size: int, *, coverage_loss_weight: float = 0.0
                       ) -> TransformerSeq2Seq:
     """The Transformer described by `config` (embedding_dim is the model size), built (weights created)."""
-    embedding = keras.layers.Embedding(vocab_size, config.embedding_dim, name="embedding")
+    embedding = shared_embedding(config, vocab_size)
     sizes = dict(num_layers=config.layers, heads=config.heads, feed_forward_dim=config.feed_forward_dim,
-                 dropout=config.dropout)
+                 dropout=config.dropout, activation_dropout=config.activation_dropout,
+                 attention_dropout=None if config.attention_dropout == -1.0 else config.attention_dropout)
     encoder = TransformerEncoder(embedding=embedding, name="encoder", **sizes)
     pointer = PointerGenerator(name="pointer") if config.pointer_generator else None
     decoder = TransformerDecoder(embedding=embedding, tie_embeddings=config.tie_embeddings, pointer=pointer,
                                  coverage=config.coverage, name="decoder", **sizes)
     model = TransformerSeq2Seq(encoder=encoder, decoder=decoder, coverage_loss_weight=coverage_loss_weight,
-                               name="transformer")
+                               word_dropout=config.word_dropout, name="transformer")
     model.build({"article_ids": (None, None), "summary_in": (None, None)})
     return model

@@ -45,9 +45,13 @@ def embed(embedding: keras.layers.Embedding, ids, positions, dropout: keras.laye
 
 
 class _Block(keras.layers.Layer):
-    """What both blocks share: sizes, the feed-forward sub-layer and the residual dropout."""
+    """What both blocks share: sizes, the feed-forward sub-layer and the dropouts.
 
-    def __init__(self, *, heads: int, model_dim: int, feed_forward_dim: int, dropout: float, **kwargs):
+    dropout - on each sub-layer's output before the residual sum; attention_dropout - on the attention
+    weights (None: the same as dropout); activation_dropout - on the feed-forward's inner activations."""
+
+    def __init__(self, *, heads: int, model_dim: int, feed_forward_dim: int, dropout: float,
+                 attention_dropout: float | None = None, activation_dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         if feed_forward_dim <= 0:
             raise ValueError(f"{type(self).__name__}: feed_forward_dim must be > 0 (got {feed_forward_dim}); set "
@@ -56,13 +60,16 @@ class _Block(keras.layers.Layer):
         self.model_dim = model_dim
         self.feed_forward_dim = feed_forward_dim
         self.dropout = dropout
-        self.self_attention = MultiHeadAttention(heads=heads, model_dim=model_dim, dropout=dropout,
+        self.attention_dropout = dropout if attention_dropout is None else attention_dropout
+        self.activation_dropout = activation_dropout
+        self.self_attention = MultiHeadAttention(heads=heads, model_dim=model_dim, dropout=self.attention_dropout,
                                                  name="self_attention")
         self.self_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="self_norm")
         self.ffn_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ffn_norm")
         self.ffn_inner = keras.layers.Dense(feed_forward_dim, activation="relu", name="ffn_inner")
         self.ffn_outer = keras.layers.Dense(model_dim, name="ffn_outer")
         self.residual_dropout = keras.layers.Dropout(dropout, name="residual_dropout")
+        self.inner_dropout = keras.layers.Dropout(activation_dropout, name="activation_dropout")
 
     def _build_common(self, shape):
         self.self_norm.build(shape)
@@ -72,12 +79,14 @@ class _Block(keras.layers.Layer):
         self.ffn_outer.build(tuple(shape[:-1]) + (self.feed_forward_dim,))
 
     def _feed_forward(self, x, training):
-        return x + self.residual_dropout(self.ffn_outer(self.ffn_inner(self.ffn_norm(x))), training=training)
+        inner = self.inner_dropout(self.ffn_inner(self.ffn_norm(x)), training=training)  # (..., feed_forward_dim)
+        return x + self.residual_dropout(self.ffn_outer(inner), training=training)
 
     def get_config(self):
         config = super().get_config()
         config.update({"heads": self.heads, "model_dim": self.model_dim,
-                       "feed_forward_dim": self.feed_forward_dim, "dropout": self.dropout})
+                       "feed_forward_dim": self.feed_forward_dim, "dropout": self.dropout,
+                       "attention_dropout": self.attention_dropout, "activation_dropout": self.activation_dropout})
         return config
 
 
@@ -106,8 +115,8 @@ class DecoderBlock(_Block):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.cross_attention = MultiHeadAttention(heads=self.heads, model_dim=self.model_dim, dropout=self.dropout,
-                                                  name="cross_attention")
+        self.cross_attention = MultiHeadAttention(heads=self.heads, model_dim=self.model_dim,
+                                                  dropout=self.attention_dropout, name="cross_attention")
         self.cross_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="cross_norm")
 
     def build(self, input_shape, memory_shape=None):

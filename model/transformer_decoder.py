@@ -37,13 +37,15 @@ from model.transformer_encoder import source_attention_mask
 
 @keras.saving.register_keras_serializable(package="sumflow")
 class TransformerDecoder(keras.layers.Layer):
-    """Args: embedding - the shared `keras.layers.Embedding`; num_layers, heads, feed_forward_dim, dropout -
-    the stack's sizes; tie_embeddings - the output layer is the embedding's transpose (plus a bias);
+    """Args: embedding - the shared `keras.layers.Embedding`; num_layers, heads, feed_forward_dim, dropout,
+    attention_dropout, activation_dropout - the stack's sizes and dropouts (model/transformer_blocks.py);
+    tie_embeddings - the output layer is the embedding's transpose (plus a bias);
     pointer - a `PointerGenerator` or None; coverage - return the attention's coverage for the coverage loss."""
 
     def __init__(self, *, embedding: keras.layers.Layer, num_layers: int, heads: int, feed_forward_dim: int,
-                 dropout: float, tie_embeddings: bool = True, pointer: keras.layers.Layer | None = None,
-                 coverage: bool = False, **kwargs):
+                 dropout: float, attention_dropout: float | None = None, activation_dropout: float = 0.0,
+                 tie_embeddings: bool = True, pointer: keras.layers.Layer | None = None, coverage: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         if num_layers <= 0:
             raise ValueError(f"TransformerDecoder: num_layers must be > 0 (got {num_layers}); set model.layers.")
@@ -52,6 +54,8 @@ class TransformerDecoder(keras.layers.Layer):
         self.heads = heads
         self.feed_forward_dim = feed_forward_dim
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.activation_dropout = activation_dropout
         self.tie_embeddings = tie_embeddings
         self.pointer = pointer
         self.coverage = coverage
@@ -59,7 +63,9 @@ class TransformerDecoder(keras.layers.Layer):
         self.vocab_size = embedding.input_dim
         self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
         self.blocks = [DecoderBlock(heads=heads, model_dim=self.model_dim, feed_forward_dim=feed_forward_dim,
-                                    dropout=dropout, name=f"block_{i}") for i in range(num_layers)]
+                                    dropout=dropout, attention_dropout=attention_dropout,
+                                    activation_dropout=activation_dropout, name=f"block_{i}")
+                       for i in range(num_layers)]
         self.final_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")
         self.output_layer = None if tie_embeddings else keras.layers.Dense(self.vocab_size, name="logits")
         self.copy_attention = None if pointer is None else MultiHeadAttention(
@@ -174,6 +180,7 @@ class TransformerDecoder(keras.layers.Layer):
         config = super().get_config()
         config.update({"embedding": serialize_layer(self.embedding), "num_layers": self.num_layers,
                        "heads": self.heads, "feed_forward_dim": self.feed_forward_dim, "dropout": self.dropout,
+                       "attention_dropout": self.attention_dropout, "activation_dropout": self.activation_dropout,
                        "tie_embeddings": self.tie_embeddings, "pointer": serialize_layer(self.pointer),
                        "coverage": self.coverage})
         return config

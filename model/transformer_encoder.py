@@ -20,13 +20,15 @@ def source_attention_mask(source_ids):
 @keras.saving.register_keras_serializable(package="sumflow")
 class TransformerEncoder(keras.layers.Layer):
     """Args: embedding - the shared `keras.layers.Embedding` (its output_dim is the model size); num_layers,
-    heads, feed_forward_dim, dropout - model.layers, model.heads, model.feed_forward_dim, model.dropout.
+    heads, feed_forward_dim, dropout - model.layers, model.heads, model.feed_forward_dim, model.dropout;
+    attention_dropout, activation_dropout - model.attention_dropout, model.activation_dropout (see _Block).
 
     call(source_ids (batch, src) int, training) -> (batch, src, model_dim).
     """
 
     def __init__(self, *, embedding: keras.layers.Layer, num_layers: int, heads: int, feed_forward_dim: int,
-                 dropout: float, **kwargs):
+                 dropout: float, attention_dropout: float | None = None, activation_dropout: float = 0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         if num_layers <= 0:
             raise ValueError(f"TransformerEncoder: num_layers must be > 0 (got {num_layers}); set model.layers.")
@@ -35,10 +37,14 @@ class TransformerEncoder(keras.layers.Layer):
         self.heads = heads
         self.feed_forward_dim = feed_forward_dim
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.activation_dropout = activation_dropout
         self.model_dim = embedding.output_dim
         self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
         self.blocks = [EncoderBlock(heads=heads, model_dim=self.model_dim, feed_forward_dim=feed_forward_dim,
-                                    dropout=dropout, name=f"block_{i}") for i in range(num_layers)]
+                                    dropout=dropout, attention_dropout=attention_dropout,
+                                    activation_dropout=activation_dropout, name=f"block_{i}")
+                       for i in range(num_layers)]
         self.final_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")
 
     @property
@@ -64,7 +70,8 @@ class TransformerEncoder(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"embedding": serialize_layer(self.embedding), "num_layers": self.num_layers,
-                       "heads": self.heads, "feed_forward_dim": self.feed_forward_dim, "dropout": self.dropout})
+                       "heads": self.heads, "feed_forward_dim": self.feed_forward_dim, "dropout": self.dropout,
+                       "attention_dropout": self.attention_dropout, "activation_dropout": self.activation_dropout})
         return config
 
     @classmethod

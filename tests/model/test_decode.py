@@ -1,4 +1,5 @@
-"""In-graph greedy and beam search on a tiny random model: consistency, options, batch/padding independence."""
+"""In-graph greedy and beam search on a tiny random model: consistency, options, batch/padding independence;
+word-level repetition blocking on a scripted step function."""
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from configs.schema import DecodeConfig, ModelConfig
 from model.decode import _ban_repeats, beam_search, decode, greedy_decode
 from model.build import build_model
 from contract.records import BOS_ID, EOS_ID, PAD_ID
+from model.word_repeats import CONT, NONE, START, classify_piece, piece_classes
 
 VOCAB = 40
 
@@ -86,3 +88,148 @@ def test_no_repeat_ngram_bans_exactly_the_repeating_token():
     assert (banned < -1e8).nonzero()[0].tolist() == [6]
     trigram = np.asarray(_ban_repeats(log_probs, np.array([[5, 6, 7, 5, 6, 0]], "int32"), 5, 3))[0]
     assert (trigram < -1e8).nonzero()[0].tolist() == [7]
+
+
+# --- word-level repetition blocking (model/word_repeats.py) on a hand-built step function --------------------
+
+MATCH, J, UM, DOT, CLASS = 4, 5, 6, 7, 8  # "▁match", "▁j", "um", ".", "▁class"
+PIECES = np.array([NONE, NONE, NONE, NONE, START, START, CONT, NONE, START], "int32")  # PAD UNK BOS EOS ...
+
+
+class ScriptedModel:
+    """The search interface of `EncoderDecoder` without a network: row r's article is two scripts of equal
+    length, and at position p the step prefers script one's token (log-prob ~0), then script two's (~-1)."""
+
+    def init_search(self, article_ids, *, max_length, cache=True):
+        from keras import ops
+
+        half = ops.shape(article_ids)[1] // 2
+        return {"first": article_ids[:, :half], "second": article_ids[:, half:], "source_ids": article_ids}, {
+            "steps": ops.zeros((ops.shape(article_ids)[0],), "int32")}
+
+    def search_step(self, tokens, *, position, memory, state):
+        from keras import ops
+
+        vocab = len(PIECES)
+        first = ops.take(memory["first"], position, axis=1)  # (rows,)
+        second = ops.take(memory["second"], position, axis=1)
+        logits = 10.0 * ops.one_hot(first, vocab) + 9.0 * ops.one_hot(second, vocab)
+        rows = ops.shape(tokens)[0]
+        return (ops.log_softmax(logits, axis=-1), ops.zeros((rows, ops.shape(memory["source_ids"])[1]), "float32"),
+                {"steps": state["steps"] + 1})
+
+
+SCRIPTS = {  # first choices, second choices -> the output with word blocking
+    "one piece": ([MATCH, MATCH, MATCH, EOS_ID], [CLASS, CLASS, CLASS, CLASS], [MATCH, CLASS, MATCH, EOS_ID]),
+    "two pieces": ([J, UM, J, UM, EOS_ID], [CLASS, CLASS, CLASS, DOT, CLASS], [J, UM, J, DOT, EOS_ID]),
+    "across punctuation": ([MATCH, DOT, MATCH, EOS_ID], [CLASS, CLASS, CLASS, CLASS], [MATCH, DOT, CLASS, EOS_ID]),
+    "two pieces across punctuation": ([J, UM, DOT, J, UM, EOS_ID], [CLASS] * 6, [J, UM, DOT, J, CLASS, EOS_ID]),
+    "a word begun by a piece without ▁": ([UM, DOT, UM, EOS_ID], [CLASS] * 4, [UM, DOT, CLASS, EOS_ID]),
+    "a longer word is no repeat": ([J, UM, DOT, UM, UM, EOS_ID], [CLASS] * 6, [J, UM, DOT, UM, UM, EOS_ID]),
+}
+
+
+def _scripted(names, width=None):
+    width = width or max(len(SCRIPTS[n][0]) for n in names)
+    rows = [np.concatenate([np.pad(SCRIPTS[n][0], (0, width - len(SCRIPTS[n][0])), constant_values=EOS_ID),
+                            np.pad(SCRIPTS[n][1], (0, width - len(SCRIPTS[n][1])), constant_values=EOS_ID)])
+            for n in names]
+    return np.stack(rows).astype("int32"), width
+
+
+@pytest.mark.parametrize("method", ["greedy", "beam"])
+def test_a_word_of_one_or_two_pieces_cannot_follow_itself(method):
+    names = list(SCRIPTS)
+    articles, width = _scripted(names)
+    cfg = DecodeConfig(method=method, beam_size=3, min_length=0, max_length=width, no_repeat_ngram=0,
+                       length_penalty=0.0)
+    out = np.asarray(decode(ScriptedModel(), articles, cfg, pieces=PIECES))
+    assert {n: _trim(row) for n, row in zip(names, out)} == {n: SCRIPTS[n][2] for n in names}
+    # Batch-invariant: each row alone decodes the same.
+    for name, row in zip(names, out):
+        alone, _ = _scripted([name], width)
+        assert _trim(np.asarray(decode(ScriptedModel(), alone, cfg, pieces=PIECES))[0]) == _trim(row)
+    # Without the blocking (switched off, or no piece classes given) the scripts' first choices come out.
+    for off in (dict(cfg=DecodeConfig(method=method, beam_size=3, min_length=0, max_length=width,
+                                      no_repeat_ngram=0, length_penalty=0.0, no_repeat_word=False),
+                     pieces=PIECES), dict(cfg=cfg, pieces=None)):
+        plain = np.asarray(decode(ScriptedModel(), articles, off["cfg"], pieces=off["pieces"]))
+        assert [_trim(row) for row in plain] == [SCRIPTS[n][0] for n in names]
+
+
+def test_piece_classes():
+    assert [classify_piece(p) for p in ("\u2581matching", "um", ".", "\u2581", "\u2581(", "\u258142", "s.")] == [
+        START, CONT, NONE, NONE, NONE, START, CONT]
+    assert classify_piece("<0x0A>", byte=0x0A) == NONE and classify_piece("<0xE4>", byte=0xE4) == CONT
+    assert classify_piece("</s>", control=True) == NONE
+
+
+def test_piece_classes_of_a_trained_vocabulary(tmp_path):
+    from contract.tokenizer import Tokenizer
+    from tests.fixtures import pairs, vocabulary
+
+    tok = Tokenizer.load(vocabulary(tmp_path, pairs(60)))
+    classes = piece_classes(tok)
+    assert len(classes) == tok.vocab_size
+    assert classes[[PAD_ID, BOS_ID, EOS_ID]].tolist() == [NONE, NONE, NONE]
+    for i in range(tok.vocab_size):
+        piece = tok._sp.id_to_piece(i)
+        if piece.startswith("\u2581") and piece[1:].isalpha():
+            assert classes[i] == START, piece
+        elif piece.isalpha() and not tok._sp.is_control(i):
+            assert classes[i] == CONT, piece
+
+
+# --- with a piece table: words compared case-folded, and content words written once ---------------------------
+
+MODULE, MODULE_UP, THE, OF, MOD, ULES = 4, 5, 6, 7, 8, 9  # "▁module", "▁Module", "▁the", "▁of", "▁mod", "ules"
+TABLE = np.array([[NONE, NONE, NONE, NONE, START, START, START, START, START, CONT],  # classes
+                  [0, 1, 2, 3, 4, 4, 6, 7, 8, 9],  # keys: "▁Module" folds to "▁module"
+                  [0, 0, 0, 0, 1, 1, 0, 0, 0, 0]], "int32")  # one-piece content words: module
+
+
+class TwoChoices:
+    """Like ScriptedModel with the vocabulary of TABLE."""
+
+    def init_search(self, article_ids, *, max_length, cache=True):
+        return ScriptedModel().init_search(article_ids, max_length=max_length, cache=cache)
+
+    def search_step(self, tokens, *, position, memory, state):
+        from keras import ops
+
+        first = ops.take(memory["first"], position, axis=1)
+        second = ops.take(memory["second"], position, axis=1)
+        logits = 10.0 * ops.one_hot(first, TABLE.shape[1]) + 9.0 * ops.one_hot(second, TABLE.shape[1])
+        return (ops.log_softmax(logits, axis=-1), ops.zeros((ops.shape(tokens)[0], ops.shape(memory["source_ids"])[1])),
+                {"steps": state["steps"] + 1})
+
+
+@pytest.mark.parametrize("content, first, second, expected", [
+    (False, [MODULE_UP, MODULE, EOS_ID], [THE] * 3, [MODULE_UP, THE, EOS_ID]),  # "Module module": case-folded
+    (False, [THE, MODULE, OF, THE, MODULE, EOS_ID], [OF] * 6, [THE, MODULE, OF, THE, MODULE, EOS_ID]),
+    (True, [THE, MODULE, OF, THE, MODULE_UP, EOS_ID], [OF] * 6, [THE, MODULE, OF, THE, OF, EOS_ID]),
+    (True, [THE, OF, THE, EOS_ID], [MODULE] * 4, [THE, OF, THE, EOS_ID]),  # a stop word repeats
+    (True, [MOD, ULES, OF, MOD, ULES, EOS_ID], [THE] * 6, [MOD, ULES, OF, MOD, ULES, EOS_ID]),  # several pieces
+])
+def test_a_piece_table_folds_case_and_writes_a_content_word_once(content, first, second, expected):
+    width = len(first)
+    articles = np.array([first + second], "int32")
+    cfg = DecodeConfig(method="greedy", min_length=0, max_length=width, no_repeat_ngram=0,
+                       no_repeat_content_word=content)
+    assert _trim(np.asarray(decode(TwoChoices(), articles, cfg, pieces=TABLE))[0]) == expected
+
+
+def test_the_piece_table_of_a_trained_vocabulary(tmp_path):
+    from contract.tokenizer import Tokenizer
+    from model.word_repeats import CLASS, CONTENT, KEY, piece_table
+    from tests.fixtures import pairs, vocabulary
+
+    tok = Tokenizer.load(vocabulary(tmp_path, pairs(60)))
+    table = piece_table(tok)
+    sp = tok._sp
+    assert table.shape == (3, tok.vocab_size) and (table[CLASS] == piece_classes(tok)).all()
+    folded = [i for i in range(tok.vocab_size) if table[KEY, i] != i]
+    assert folded and all(sp.id_to_piece(int(table[KEY, i])) == sp.id_to_piece(i).lower() for i in folded)
+    for i in np.flatnonzero(table[CONTENT]):
+        piece = sp.id_to_piece(int(i))
+        assert piece.startswith("\u2581") and len(piece) >= 4 and piece[1:].lower() not in ("the", "and", "for")

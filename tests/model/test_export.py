@@ -23,6 +23,7 @@ def test_saved_model_matches_python_tokenize_decode_detokenize(export_dir):
 
     from configs.schema import DecodeConfig
     from model.decode import greedy_decode
+    from model.word_repeats import piece_table
     import model.build  # noqa: F401  (registers both architectures' layers)
     from contract.records import EOS_ID
     from contract.tokenizer import Tokenizer
@@ -35,13 +36,15 @@ def test_saved_model_matches_python_tokenize_decode_detokenize(export_dir):
 
     tok = Tokenizer.load(os.path.join(model_dir, "vocab.model"))
     keras_model = keras.saving.load_model(os.path.join(model_dir, "model.keras"), compile=False)
-    cfg = DecodeConfig(**info["decode"])
+    cfg = DecodeConfig(**{k: v for k, v in info["decode"].items() if k != "tune"})
+    pieces = piece_table(Tokenizer.load(os.path.join(model_dir, "vocab.model")))
     limit = info["max_source_tokens"]
     for i, text in enumerate(texts):
         ids = tok.encode([text])[0]
         assert out["source_tokens"].numpy()[i] == len(ids)
         assert bool(out["truncated"].numpy()[i]) == (len(ids) > limit)
-        tokens = [int(t) for t in np.asarray(greedy_decode(keras_model, np.array([ids[:limit]], "int32"), cfg))[0]]
+        tokens = [int(t) for t in np.asarray(greedy_decode(keras_model, np.array([ids[:limit]], "int32"), cfg,
+                                                              pieces=pieces))[0]]
         tokens = tokens[: tokens.index(EOS_ID)] if EOS_ID in tokens else [t for t in tokens if t != 0]
         assert out["summary"].numpy()[i].decode("utf-8") == tok.decode(tokens)
         assert out["summary_tokens"].numpy()[i] == len(tokens)

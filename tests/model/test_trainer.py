@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from contract.train_run import selection
+
 from configs.load import load_config
 from model import trainer
 from tests.fixtures import preprocessed
@@ -41,7 +43,7 @@ def test_short_training_run_lowers_the_loss(data_dir, tmp_path):
 
     import keras
 
-    import model.seq2seq  # noqa: F401  (registers the layers)
+    import model.rnn_seq2seq  # noqa: F401  (registers the layers)
 
     loaded = keras.saving.load_model(str(tmp_path / "m" / "model.keras"))
     assert loaded.count_params() > 0
@@ -99,11 +101,11 @@ def test_training_leaves_the_global_dtype_policy_and_op_determinism_as_they_were
 
 
 def test_select_by_gives_the_monitored_figure_and_its_direction():
-    assert trainer._selection("loss", validation=True) == ("val_loss", "min")
-    assert trainer._selection("rouge", validation=True) == ("val_rouge1", "max")
+    assert selection("loss", validation=True) == ("val_loss", "min")
+    assert selection("rouge", validation=True) == ("val_rouge1", "max")
     # without validation data only the training loss is there (the trainer logs the fallback)
-    assert trainer._selection("loss", validation=False) == ("loss", "min")
-    assert trainer._selection("rouge", validation=False) == ("loss", "min")
+    assert selection("loss", validation=False) == ("loss", "min")
+    assert selection("rouge", validation=False) == ("loss", "min")
 
 
 def test_previous_best_reads_the_monitored_column_in_its_direction(tmp_path):
@@ -121,7 +123,7 @@ def test_select_by_rouge_keeps_and_early_stops_on_the_highest_val_rouge1(data_di
     import keras
     import numpy as np
 
-    import model.seq2seq  # noqa: F401  (registers the layers)
+    import model.rnn_seq2seq  # noqa: F401  (registers the layers)
     from model.validation_rouge import ValidationRouge
 
     scripted = [10.0, 30.0, 20.0, 25.0, 40.0]  # epoch 1 is the best; epoch 4 never runs (early stopping)
@@ -146,10 +148,67 @@ def test_select_by_rouge_keeps_and_early_stops_on_the_highest_val_rouge1(data_di
     assert [h["val_rouge1"] for h in result.history] == [10.0, 30.0, 20.0, 25.0]
     assert (result.monitor, result.best, result.epochs_run) == ("val_rouge1", 30.0, 4)
     assert result.best_val_loss == min(h["val_loss"] for h in result.history)
-    assert messages[-1].startswith("train: best val_rouge1 30.0000 over 4 epochs -> ")
+    assert messages[-1].startswith("train: best val_rouge1 30.0000 over 4 epochs, 12 steps in ")
     saved = keras.saving.load_model(str(tmp_path / "m" / "model.keras")).get_weights()
     assert len(snapshots) == 4
     assert all(np.array_equal(a, b) for a, b in zip(saved, snapshots[1], strict=True))  # epoch 1's weights
     assert not all(np.array_equal(a, b) for a, b in zip(saved, snapshots[3], strict=True))
     again = trainer.train(config, verbose=0, log=lambda m: None)  # finished: the same figure from config.yaml
     assert (again.monitor, again.best, again.best_val_loss) == ("val_rouge1", 30.0, result.best_val_loss)
+
+
+@pytest.mark.parametrize("schedule_by", ["auto", "epochs"])
+def test_a_budget_in_minutes_sizes_the_schedule_and_train_json_says_what_the_run_did(data_dir, tmp_path, monkeypatch,
+                                                                                    schedule_by):
+    import json
+
+    import keras
+
+    class Clock:  # the budget's clock, simulated: 2 s a training step, 5 s a validation, no real waiting
+        now = 0.0
+
+        def __call__(self):
+            return self.now
+
+    clock = Clock()
+
+    class SimulatedTime(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            clock.now += 2.0
+
+        def on_test_end(self, logs=None):
+            clock.now += 5.0
+
+    monkeypatch.setattr(trainer, "_clock", clock)
+    messages = []
+    # the epochs' plan: 10 x 5 steps of 2 s and 10 validations of 5 s = 150 s, against a budget of 60 s
+    config = load_config([], TINY + [f"train.data_dir={data_dir}", f"train.model_dir={tmp_path / 'm'}",
+                                     "train.epochs=10", "train.steps_per_epoch=5", "train.max_minutes=1",
+                                     "train.early_stopping_patience=20", f"train.schedule_by={schedule_by}"])
+    result = trainer.train(config, callbacks=[SimulatedTime()], verbose=0, log=messages.append)
+    # 4 epochs of 5 steps and a validation (15 s each) fill the 60 s: the 4th is validated at the budget's end
+    assert (result.epochs_run, result.steps, result.minutes, result.validation_minutes) == (4, 20, 1.0, 20 / 60)
+    assert all("val_loss" in h for h in result.history)
+    peak, floor = 0.01, 0.001  # TINY's learning rate; the cosine curve ends at 10% of it
+    if schedule_by == "auto":  # the curve ends with the budget
+        assert (result.schedule_by, result.schedule_share) == ("budget", 1.0)
+        assert result.final_learning_rate == pytest.approx(floor, rel=1e-5)
+        assert "learning rate sized by the budget (1 min, or 10 epochs if sooner)" in messages[0]
+    else:  # the epochs' curve, cut at 20 of its 50 steps
+        assert (result.schedule_by, result.schedule_share) == ("epochs", 0.4)
+        cosine = floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * 15 / 45))  # 15 of its 45 decay steps
+        assert result.final_learning_rate == pytest.approx(cosine, rel=1e-5)
+        assert "learning rate sized by 10 epochs, stopped at 1 min" in messages[0]
+    info = json.loads((tmp_path / "m" / "train.json").read_text())
+    assert {k: info[k] for k in ("minutes", "validation_minutes", "budget_minutes", "steps", "epochs_run",
+                                 "schedule_by", "schedule_share", "final_learning_rate")} == {
+        "minutes": 1.0, "validation_minutes": 20 / 60, "budget_minutes": 1.0, "steps": 20, "epochs_run": 4,
+        "schedule_by": result.schedule_by, "schedule_share": result.schedule_share,
+        "final_learning_rate": result.final_learning_rate}
+    assert messages[-1] == (
+        f"train: best val_loss {result.best:.4f} over 4 epochs, 20 steps in 1.0 of 1 min (0.3 validating), "
+        f"{result.schedule_share:.0%} of the learning-rate schedule (sized by {result.schedule_by}), "
+        f"final learning rate {result.final_learning_rate:.3g} -> {tmp_path / 'm' / 'model.keras'}")
+    again = trainer.train(config, verbose=0, log=lambda m: None)  # finished: the figures from train.json
+    assert (again.steps, again.minutes, again.schedule_share, again.final_learning_rate) == (
+        20, 1.0, result.schedule_share, result.final_learning_rate)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from model.attention import BahdanauAttention, LuongAttention
+from model.rnn_attention import BahdanauAttention, LuongAttention
 
 BATCH, TGT, SRC, QDIM, MDIM = 2, 3, 5, 4, 6
 

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from model.encoder import Encoder
+from model.rnn_encoder import Encoder
 
 
 def _encoder(cell):

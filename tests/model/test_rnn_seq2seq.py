@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from model.losses import MaskedNLL, coverage_loss, masked_nll
-from model.seq2seq import Seq2Seq, build_seq2seq
+from model.rnn_seq2seq import Seq2Seq, build_seq2seq
 from tests.model.tiny import VOCAB, tiny_config as _config
 
 

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from model.attention import BahdanauAttention, LuongAttention
-from model.decoder import AttentionDecoder
+from model.rnn_attention import BahdanauAttention, LuongAttention
+from model.rnn_decoder import AttentionDecoder
 from model.pointer import PointerGenerator
 
 VOCAB, MEMORY_DIM = 50, 12
