@@ -6,27 +6,19 @@ Local paths are matched and described with the standard library, exactly as Beam
 Beam (~1.2 s). Other filesystems (gs://, s3://) go through Beam's FileSystems.
 
 Success means all of the input: a compressed file is read by Python's own readers, which raise on a
-truncated or corrupt file (Beam's compressed reader returns what it could read without an error:
-../shared/ENVIRONMENT.md, pitfall 15), and every read error becomes an InputError naming the file.
+truncated or corrupt file (Beam 2.77's compressed reader returns what it could read of a truncated `.gz`
+without an error), and every read error becomes an InputError naming the file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 
 from workspace.errors import InputError
-
-
-def _filesystems():
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems
-
-
-def is_local(path: str) -> bool:
-    return "://" not in path
+from workspace.files import filesystem as _filesystems, is_local  # noqa: F401  (input_files.is_local)
 
 
 def match_files(pattern: str, *, folders: bool, what: str) -> list[str]:
@@ -109,9 +101,15 @@ def translate_pattern(pattern: str) -> str:
 
 def file_identity(path: str) -> dict:
     """{"size": bytes, "mtime": seconds (None where the filesystem does not say)}: with the path, what
-    completion fingerprints record of an input file."""
+    completion fingerprints record of an input file. Raises InputError (exit 3) for a local file that cannot
+    be opened."""
     if is_local(path):
-        stat = os.stat(path)
+        try:  # opened, not only listed: an unreadable input is named here, before any worker reads it
+            os.close(os.open(path, os.O_RDONLY))
+            stat = os.stat(path)
+        except OSError as e:
+            raise InputError(f"{path} cannot be read: {e.strerror} ({errno.errorcode.get(e.errno, e.errno)})") \
+                from None
         return {"size": stat.st_size, "mtime": stat.st_mtime}
     metadata = _filesystems().match([path])[0].metadata_list[0]
     return {"size": metadata.size_in_bytes, "mtime": getattr(metadata, "last_updated_in_seconds", None)}
@@ -124,7 +122,7 @@ def open_input(path: str):
     """A binary file object over `path`, decompressed by Python's own readers for .gz/.bz2/.xz.
 
     Python's readers raise on a truncated or corrupt file (EOFError, OSError) where Beam's compressed reader
-    returns what it could read without an error (../shared/ENVIRONMENT.md, pitfall 15): read through
+    returns what it could read without an error: read through
     `reading(path)` to turn that into an InputError naming the file.
     """
     from apache_beam.io.filesystem import CompressionTypes

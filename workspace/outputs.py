@@ -15,7 +15,7 @@ it may have moved, so nothing of a user's is ever deleted and nothing of sumflow
 
 The lock is an `fcntl` lock on the local filesystem. On object stores (gs://, s3://) there is no lock: give
 each scheduled run its own output directory there. Local paths use `os` and import nothing heavy (training
-and the no-op check use this module); other filesystems go through Beam's FileSystems.
+and the no-op check use this module); other filesystems go through Beam's FileSystems (workspace/files.py).
 """
 
 from __future__ import annotations
@@ -28,53 +28,17 @@ import shutil
 import uuid
 from typing import Iterable, Iterator
 
-from workspace.errors import LockedError, UsageError
+from workspace.errors import LockedError, UsageError, os_error
+from workspace.files import exists, filesystem as _fs, is_local, join, read_text, write_text  # noqa: F401  (outputs.join ...)
 
 SUCCESS_NAME = "_SUCCESS"
 OWNED_NAME = ".sumflow-owned.json"
 LOCK_NAME = ".sumflow.lock"
 STAGING_PREFIX = ".sumflow-staging-"
+_OPEN_STAGING: set[str] = set()  # this process's staging folders not yet committed or removed
 _BOOKKEEPING = (OWNED_NAME, LOCK_NAME)
 
 __all__ = ["LockedError", "claim", "commit", "locked", "owned_files", "read_marker", "record", "staged"]
-
-
-def is_local(path: str) -> bool:
-    return "://" not in path
-
-
-def _fs():
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems
-
-
-def join(root: str, *parts: str) -> str:
-    return os.path.join(root, *parts) if is_local(root) else _fs().join(root, *parts)
-
-
-def exists(path: str) -> bool:
-    return os.path.exists(path) if is_local(path) else _fs().exists(path)
-
-
-def read_text(path: str) -> str:
-    if is_local(path):
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    with _fs().open(path) as f:
-        return f.read().decode("utf-8")
-
-
-def write_text(path: str, text: str) -> None:
-    """Write a small file whole (beside it, then renamed into place where the filesystem allows)."""
-    if is_local(path):
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(path + ".tmp", path)
-        return
-    with _fs().create(path) as f:
-        f.write(text.encode("utf-8"))
 
 
 def _entries(out: str) -> list[str]:
@@ -186,12 +150,37 @@ def read_marker(out: str) -> str | None:
     return read_text(marker).strip() if exists(marker) else None
 
 
-def new_staging(out: str) -> str:
-    """A fresh staging folder; staging folders left by crashed runs are removed (call under the lock)."""
-    if is_local(out):
+def remove_stale_staging(out: str) -> None:
+    """Remove the staging folders that crashed runs left in `out` (call under the lock)."""
+    if is_local(out) and os.path.isdir(out):
         for name in os.listdir(out):
             if name.startswith(STAGING_PREFIX):
                 shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+
+
+def remove_open_staging() -> None:
+    """Remove this process's staging folders now: for a stopped run whose unwinding (which removes them) did
+    not end in time (jobs/cli.py)."""
+    for staging in list(_OPEN_STAGING):
+        _remove_tree(staging)
+        _OPEN_STAGING.discard(staging)
+
+
+def tidy_complete(out: str) -> None:
+    """For a run that finds its output complete: remove staging folders left by a crashed later run, if no
+    other run holds the directory (then it is that run's, and it is left alone)."""
+    if not is_local(out) or not any(n.startswith(STAGING_PREFIX) for n in os.listdir(out)):
+        return
+    try:
+        with locked(out):
+            remove_stale_staging(out)
+    except LockedError:
+        pass
+
+
+def new_staging(out: str) -> str:
+    """A fresh staging folder; staging folders left by crashed runs are removed (call under the lock)."""
+    remove_stale_staging(out)
     staging = join(out, f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}")
     if is_local(staging):
         os.makedirs(staging)
@@ -268,15 +257,26 @@ def staged(out: str, *, job: str, names: Iterable[str], allow_nonempty: bool = F
            inputs: Iterable[str] = ()) -> Iterator[str]:
     """Claim `out` for `job`, lock it and yield a staging folder; the caller commits it.
 
-    On an error the staging folder is removed and the directory is left as it was.
+    On an error the staging folder is removed and the directory is left as it was. An OS error on the way (a
+    full disk, a directory sumflow may not write), raised here or in a Beam worker, becomes one UsageError that
+    names the path (`out` where the error names none) and the errno (workspace/errors.py `os_error`).
     """
     names = list(names)
-    claim(out, job=job, names=names, allow_nonempty=allow_nonempty, inputs=inputs)
-    with locked(out):
-        claim(out, job=job, names=names, allow_nonempty=allow_nonempty, inputs=inputs)  # under the lock now
-        staging = new_staging(out)
-        try:
-            yield staging
-        except BaseException:
-            _remove_tree(staging)
+    try:
+        claim(out, job=job, names=names, allow_nonempty=allow_nonempty, inputs=inputs)
+        with locked(out):
+            claim(out, job=job, names=names, allow_nonempty=allow_nonempty, inputs=inputs)  # under the lock now
+            staging = new_staging(out)
+            _OPEN_STAGING.add(staging)
+            try:
+                yield staging
+            except BaseException:
+                _remove_tree(staging)
+                raise
+            finally:
+                _OPEN_STAGING.discard(staging)
+    except Exception as e:  # noqa: BLE001  (re-raised, as one line where it is an OS error)
+        problem = os_error(e, output=out)
+        if problem is None:
             raise
+        raise problem from e

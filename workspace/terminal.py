@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import re
+import select
 import sys
 import threading
 
@@ -23,8 +24,15 @@ from workspace.progress import LISTENING_ENV, MARK, ProgressView
 # Lines from a dependency that the operator must see, whatever the verbosity.
 _PROBLEM = re.compile(r"Traceback \(most recent call last\)|\b(?:Segmentation fault|Killed|MemoryError|"
                       r"ResourceExhaustedError|Out of memory|OOM when allocating)\b")
+_TRACEBACK = "Traceback (most recent call last)"
+_CHAINED = re.compile(r"During handling of the above exception|The above exception was the direct cause")
+# A frame of the SDK worker's harness running an instruction: it prints the traceback of a failed bundle
+# (apache_beam/runners/worker/sdk_worker.py, SdkHarness._execute) and sends it to the launcher.
+_REPORTED_BY_WORKER = re.compile(r'sdk_worker\.py", line \d+, in _execute\b')
 # Dependency lines that look like problems and are not: TensorFlow probing for a GPU on a CPU-only machine.
 _HARMLESS = re.compile(r"failed call to cuInit|Could not find cuda drivers|cuda_(?:diagnostics|executor|dnn)")
+
+_PAUSE = 0.5  # seconds without output after which a held traceback is shown
 
 _state: dict = {}
 
@@ -61,23 +69,48 @@ def quiet_dependencies() -> None:
 
 class ProblemFilter:
     """Decides, line by line, what of a dependency's output reaches the terminal: a traceback (its frames and
-    its final error line), a fatal signal, running out of memory; never the GPU probe of a CPU-only machine."""
+    its final error line), a fatal signal, running out of memory; never the GPU probe of a CPU-only machine.
+
+    A traceback is held until it ends (with the tracebacks chained to it), then shown whole, except two kinds
+    that the launching process reports itself, in one line: the one a Beam SDK worker prints for a bundle that
+    failed (its chain passes through the harness's `_execute`; the same traceback reaches the launcher as the
+    error it raises: jobs/cli.py, `--debug` shows it) and a KeyboardInterrupt (Ctrl-C reaches the workers too;
+    the launcher says "interrupted")."""
 
     def __init__(self):
-        self._in_traceback = False
+        self._held: list[str] = []  # the traceback chain being read
+        self._in_frames = False  # in a traceback's frames (else, with lines held: after its final line)
 
-    def keep(self, line: str) -> bool:
+    def feed(self, line: str) -> list[str]:
+        """The lines to show now: `line`, a whole traceback chain that just ended, or none."""
+        if self._held:
+            if self._in_frames:
+                self._held.append(line)
+                self._in_frames = line.startswith((" ", "\t")) or not line.strip()
+                return []
+            chained = _TRACEBACK in line and any(_CHAINED.match(held) for held in self._held[-3:])
+            if not line.strip() or _CHAINED.match(line) or chained:
+                self._held.append(line)
+                self._in_frames = chained
+                return []
+            return self.flush() + self.feed(line)
         if _HARMLESS.search(line):
-            return False
-        if _PROBLEM.search(line):
-            self._in_traceback = line.startswith("Traceback")
-            return True
-        if self._in_traceback:
-            if line.startswith((" ", "\t")):
-                return True  # a frame
-            self._in_traceback = False
-            return ":" in line  # the final "SomeError: message" line
-        return False
+            return []
+        if _TRACEBACK in line:
+            self._held, self._in_frames = [line], True
+            return []
+        return [line] if _PROBLEM.search(line) else []
+
+    def flush(self) -> list[str]:
+        """The traceback held so far, if it is one to show (at the end of the output, or after a pause)."""
+        held, self._held, self._in_frames = self._held, [], False
+        while held and not held[-1].strip():
+            held.pop()
+        if any(_REPORTED_BY_WORKER.search(line) for line in held):
+            return []
+        if held and held[-1].strip() == "KeyboardInterrupt":
+            return []
+        return held
 
 
 class _Terminal(io.TextIOBase):
@@ -94,6 +127,8 @@ class _Terminal(io.TextIOBase):
         return len(text)
 
     def write(self, text: str) -> int:
+        if _state.get("silenced") and threading.current_thread() is not threading.main_thread():
+            return len(text)
         with self.progress.lock:
             self.progress.end_line()
             return self.write_raw(text)
@@ -112,15 +147,39 @@ class _Terminal(io.TextIOBase):
         return self._stream.encoding
 
 
+def silence() -> None:
+    """From now on the dependencies' output and other threads' writes are dropped: the job is stopping on a
+    signal and its workers' last words (tracebacks of cancelled calls) are noise; sumflow's own line follows."""
+    _state["silenced"] = True
+
+
 def _pump(read_fd: int, terminal: _Terminal) -> None:
     problems = ProblemFilter()
-    with os.fdopen(read_fd, "rb") as pipe:
-        for raw in pipe:
-            line = raw.decode("utf-8", "backslashreplace")
+    pending = b""
+    while True:
+        ready, _, _ = select.select([read_fd], [], [], _PAUSE)
+        if not ready:  # a pause: a traceback held so far is complete
+            _show(terminal, problems.flush())
+            continue
+        chunk = os.read(read_fd, 65536)
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "backslashreplace") + "\n"
             if line.startswith(MARK):
                 terminal.progress.feed(line)
-            elif problems.keep(line):
-                terminal.write(line)
+            else:
+                _show(terminal, problems.feed(line))
+    if pending:
+        _show(terminal, problems.feed(pending.decode("utf-8", "backslashreplace")))
+    _show(terminal, problems.flush())
+    os.close(read_fd)
+
+
+def _show(terminal: _Terminal, lines: list[str]) -> None:
+    if lines and not _state.get("silenced"):
+        terminal.write("".join(lines))
 
 
 def _restore() -> None:

@@ -98,3 +98,18 @@ def test_in_place_jobs_record_whole_folders(tmp_path):
     (out / "logs" / "run-1" / "events").write_text("e")
     outputs.claim(str(out), job="train", names=["logs", "model.keras"])  # its own folder: fine
     assert outputs.owned_files(str(out), "train") == ["logs/", "model.keras"]
+
+
+def test_a_complete_output_loses_the_staging_folder_a_crashed_later_run_left(tmp_path):
+    import fcntl
+
+    out = tmp_path / "out"
+    (out / ".sumflow-staging-abc" / "data").mkdir(parents=True)
+    outputs.tidy_complete(str(out))
+    assert not (out / ".sumflow-staging-abc").exists()
+    (out / ".sumflow-staging-def").mkdir()
+    with open(out / outputs.LOCK_NAME, "a+") as other:  # another run holds the directory: its folder stays
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        outputs.tidy_complete(str(out))
+        fcntl.flock(other, fcntl.LOCK_UN)
+    assert (out / ".sumflow-staging-def").exists()
