@@ -1,6 +1,6 @@
 """`DaskRunner`: Beam 2.77's Dask runner (apache_beam.runners.dask) with a translation that loses nothing.
 
-Beam's own runner turns each transform into a `dask.bag` operation, but (../shared/ENVIRONMENT.md, pitfall 12)
+Beam's own runner turns each transform into a `dask.bag` operation, but (probed on a `distributed.LocalCluster`)
 it drops what a DoFn emits in `finish_bundle` (so `BatchElements` loses its tail and every file sink its
 results), merges a ParDo's tagged outputs into one bag (dead letters flow into the main output), computes only
 the last transform it visited (of several sinks, one runs), recomputes every side input inside every bundle

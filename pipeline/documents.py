@@ -1,11 +1,15 @@
 """`ReadDocuments`: documents to summarize, from JSONL, a folder of text files or TFRecords (gzip too).
 
 Yields {records: {id, text, origin}, dropped: dead letters}, like `pipeline.sources.ReadPairs` for pairs.
+
+origin is where the document comes from: `path:line` for JSONL (1-based, blank lines counted), `path:n` for the
+n-th record of a TFRecord file, the file's path for a text folder; every dead letter carries it. An id keeps
+its JSON type (`1` and `"1"` are two documents); a document without one (absent, null or "") gets its
+origin as id, so it can be traced back to its row.
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 import apache_beam as beam
@@ -15,9 +19,8 @@ from apache_beam.io import fileio
 from configs.schema import SummarizeConfig
 from workspace.errors import InputError
 from workspace.input_files import folder_roots, read_whole_file, reading
-from contract.records import content_id
 from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
-from pipeline.lines import ReadLines
+from pipeline.numbered_lines import Range, ReadNumberedLines, numbered_ranges
 from pipeline.sources import parse_json_line
 from pipeline.completion import document_files
 
@@ -36,22 +39,19 @@ class _ParseJsonDocument(beam.DoFn):
             return
         field = self._cfg.text_field
         if not isinstance(obj, dict):
-            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(str(obj)), reason="malformed",
+            yield pvalue.TaggedOutput(DROPPED, dead_letter(id=origin, reason="malformed",
                                                            detail=f"not an object: {str(obj)[:80]}", origin=origin))
             return
         raw_id = obj.get(self._cfg.id_field)
-        if raw_id in (None, ""):
-            raw_id = None
+        doc_id = origin if raw_id is None or raw_id == "" else raw_id  # the id as given, with its JSON type
         if not isinstance(obj.get(field), str):
             missing = obj.get(field) is None
             yield pvalue.TaggedOutput(DROPPED, dead_letter(
-                id=str(raw_id) if raw_id is not None else content_id(json.dumps(obj, sort_keys=True, default=str)),
-                reason="missing_field" if missing else "wrong_type", origin=origin,
+                id=doc_id, reason="missing_field" if missing else "wrong_type", origin=origin,
                 detail=f"no text field {field!r}" if missing else
                 f"{field!r} is {type(obj[field]).__name__}, expected a string"))
             return
-        doc_id = str(raw_id) if raw_id is not None else content_id(obj[self._cfg.text_field])
-        yield {"id": doc_id, "text": obj[self._cfg.text_field], "origin": origin}
+        yield {"id": doc_id, "text": obj[field], "origin": origin}
 
 
 class _ReadTextDocument(beam.DoFn):
@@ -73,13 +73,14 @@ class _ReadTextDocument(beam.DoFn):
 
 
 def _read_tfrecord_file(path: str):
-    """(path, serialized record) for each record; (path, the InputError) last if the file is truncated."""
+    """("path:n", serialized record) for the n-th record (1-based); (path, the InputError) last if the file is
+    truncated."""
     from contract.tfrecord import read_records
 
     try:
         with reading(path) as f:
-            for record in read_records(f, path):
-                yield path, record
+            for number, record in enumerate(read_records(f, path), 1):
+                yield f"{path}:{number}", record
     except InputError as e:
         yield path, e
 
@@ -87,32 +88,35 @@ def _read_tfrecord_file(path: str):
 def _parse_tfrecord_document(element: tuple[str, bytes | InputError], cfg: SummarizeConfig):
     from contract.example_proto import Example
 
-    path, serialized = element
+    origin, serialized = element
     if isinstance(serialized, InputError):
-        yield pvalue.TaggedOutput(DROPPED, unreadable(path, serialized))
+        yield pvalue.TaggedOutput(DROPPED, unreadable(origin, serialized))
         return
     try:
         feature = Example.FromString(serialized).features.feature
         text = feature[cfg.text_field].bytes_list.value[0].decode("utf-8")
         ids = feature[cfg.id_field].bytes_list.value
-        doc_id = (ids[0].decode("utf-8") if ids and ids[0] else "") or content_id(text)
+        doc_id = (ids[0].decode("utf-8") if ids and ids[0] else "") or origin
     except Exception as e:  # a corrupt or foreign record: dead-letter it with the reason
-        yield pvalue.TaggedOutput(DROPPED, dead_letter(id=content_id(repr(serialized[:64])), reason="malformed",
-                                                       detail=f"{type(e).__name__}: {e}", origin=path))
+        yield pvalue.TaggedOutput(DROPPED, dead_letter(id=origin, reason="malformed",
+                                                       detail=f"{type(e).__name__}: {e}", origin=origin))
         return
-    yield {"id": doc_id, "text": text, "origin": path}
+    yield {"id": doc_id, "text": text, "origin": origin}
 
 
 class ReadDocuments(beam.PTransform):
-    def __init__(self, cfg: SummarizeConfig):
+    """JSONL is read in the ranges `numbered_ranges` cut (given, when the caller already scanned the files)."""
+
+    def __init__(self, cfg: SummarizeConfig, ranges: list[Range] | None = None):
         super().__init__()
-        self._cfg = cfg
+        self._cfg, self._ranges = cfg, ranges
 
     def expand(self, pipeline):
         cfg = self._cfg
         files = document_files(cfg)
         if cfg.format == "jsonl":
-            result = (pipeline | "ReadLines" >> ReadLines(files)
+            ranges = self._ranges if self._ranges is not None else numbered_ranges(files)[0]
+            result = (pipeline | "ReadLines" >> ReadNumberedLines(ranges)
                       | "Parse" >> beam.ParDo(_ParseJsonDocument(cfg)).with_outputs(DROPPED, main=RECORDS))
         elif cfg.format == "tfrecord":
             # Our own reader (pipeline/tfrecords.py): a truncated file fails the job instead of ending early.

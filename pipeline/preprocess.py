@@ -12,6 +12,7 @@ hold every record in memory between the passes). Pass one is skipped when there 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -25,7 +26,8 @@ from configs.load import config_fingerprint, config_yaml
 from configs.schema import SPLITS, Config
 from pipeline import completion, stats as stats_lib
 from pipeline.accounting import Accounted, check_accounts, read_accounting
-from workspace import outputs
+from workspace import files, outputs
+from workspace.errors import InputError, from_text
 from pipeline.clean import CleanPairs
 from pipeline.dead_letters import DROPPED, RECORDS
 from pipeline.dedup import ApplyDuplicates, DuplicateLists, WriteDuplicateLists, leakage_report
@@ -98,9 +100,21 @@ def _split_files(staging: str) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _write_text(path: str, text: str) -> None:
-    with FileSystems.create(path) as f:
-        f.write(text.encode("utf-8"))
+@contextlib.contextmanager
+def _naming_the_inputs(inputs: list[dict]):
+    """An empty train split (vocab.py) names the files it was read from, with their sizes."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001  (re-raised as it was unless it is the empty split)
+        error = e if isinstance(e, InputError) else from_text(str(e))
+        if not isinstance(error, InputError) or "holds no records" not in str(error):
+            raise
+        files = [i for i in inputs if "path" in i]
+        if not files:
+            raise error from None
+        named = ", ".join(f"{i['path']} ({i['size']:,} bytes)" for i in files[:3])
+        more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+        raise InputError(f"{error}; read from {named}{more}") from None
 
 
 def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, beam_args: Sequence[str] = (),
@@ -121,21 +135,28 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
     with outputs.staged(out, job="preprocess", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
                         inputs=input_paths) as staging:
-        _write_text(FileSystems.join(staging, "config.yaml"), config_yaml(config))
+        files.write_text(FileSystems.join(staging, "config.yaml"), config_yaml(config))
         dedup = config.dedup.exact or config.dedup.near
         learn_vocab = not config.tokenizer.model_path
         if config.tokenizer.model_path:
             with FileSystems.open(config.tokenizer.model_path) as src:
-                _write_text_bytes(FileSystems.join(staging, VOCAB_FILE), src.read())
-        if dedup or learn_vocab:
-            log("preprocess: pass 1/2 (clean, find duplicates" + (", learn vocabulary)" if learn_vocab else ")"))
+                files.write_bytes(FileSystems.join(staging, VOCAB_FILE), src.read())
+        # Both passes must read the inputs the run identity (and the manifest) records: checked again before
+        # the commit, and instead of a pass's own error (a file rewritten while it was read).
+        with completion.inputs_held(identity, config):
+            if dedup or learn_vocab:
+                log("preprocess: pass 1/2 (clean, find duplicates"
+                    + (", learn vocabulary)" if learn_vocab else ")"))
+                with _naming_the_inputs(identity.inputs), make() as p:
+                    build_analysis(p, config, staging, learn_vocab=learn_vocab)
+            log("preprocess: pass 2/2 (clean, drop duplicates, tokenize, write TFRecords)")
             with make() as p:
-                build_analysis(p, config, staging, learn_vocab=learn_vocab)
-        log("preprocess: pass 2/2 (clean, drop duplicates, tokenize, write TFRecords)")
-        with make() as p:
-            build_write(p, config, staging)
-        manifest = _finish(config, staging, inputs, fingerprint, version)
+                build_write(p, config, staging)
+            manifest = _finish(config, staging, inputs, fingerprint, version)
         outputs.commit(staging, out, job="preprocess", marker=fingerprint)
+    unreached = vocabulary_unreached(config, manifest)
+    if unreached:
+        log(unreached)
     seconds = time.time() - start
     c = manifest.counts
     log(f"preprocess: wrote {c['written']} records "
@@ -145,9 +166,14 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
     return PreprocessResult("written", out, manifest, seconds)
 
 
-def _write_text_bytes(path: str, data: bytes) -> None:
-    with FileSystems.create(path) as f:
-        f.write(data)
+def vocabulary_unreached(config: Config, manifest: Manifest) -> str | None:
+    """The warning line when the vocabulary learned is smaller than tokenizer.vocab_size (SentencePiece stops
+    where the training documents have no more pieces to give); None when it has the size asked for."""
+    asked, reached = config.tokenizer.vocab_size, manifest.vocab.size
+    if config.tokenizer.model_path or reached >= asked:
+        return None
+    return (f"preprocess: warning: tokenizer.vocab_size={asked} cannot be reached from these training documents; "
+            f"the vocabulary has {reached} pieces (manifest.json vocab.size): the model is sized by it")
 
 
 def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, version: str) -> Manifest:
@@ -158,10 +184,10 @@ def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, 
     dropped = check_accounts(counts, written=sum(written.values()), output_dir=staging, what="records")
     n_input = counts["input"]
     tokenizer = Tokenizer.load(FileSystems.join(staging, VOCAB_FILE))
-    files = _split_files(staging)
+    shards = _split_files(staging)
     manifest = Manifest(
         format=MANIFEST_FORMAT, schema_version=SCHEMA_VERSION,
-        splits={s: SplitInfo(files=files[s], num_records=written[s]) for s in SPLITS},
+        splits={s: SplitInfo(files=shards[s], num_records=written[s]) for s in SPLITS},
         vocab=VocabInfo(model_file=VOCAB_FILE, sha256=tokenizer.vocab_sha256(), size=tokenizer.vocab_size),
         counts={"input": n_input, "written": sum(written.values()), "dropped": dropped},
         inputs=inputs, fingerprint=fingerprint, config=json.loads(json.dumps(
@@ -170,6 +196,6 @@ def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, 
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     statistics = {"lengths": stats_lib.summarize(lengths), "leakage": leakage_report(_duplicate_lists(staging).drops()),
                   "config_fingerprint": config_fingerprint(config)}
-    _write_text(FileSystems.join(staging, "stats.json"), json.dumps(statistics, indent=2, sort_keys=True))
-    _write_text(FileSystems.join(staging, MANIFEST_NAME), manifest.to_json())
+    files.write_text(FileSystems.join(staging, "stats.json"), json.dumps(statistics, indent=2, sort_keys=True))
+    files.write_text(FileSystems.join(staging, MANIFEST_NAME), manifest.to_json())
     return manifest

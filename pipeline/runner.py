@@ -1,7 +1,7 @@
 """Beam pipeline construction shared by the jobs: the runner and its options.
 
 `DirectRunner` here means Beam's local FnApiRunner, named explicitly: Beam 2.77's DirectRunner first tries
-to download the Prism runner binary, which hangs or fails offline (../shared/ENVIRONMENT.md, pitfall 1), and
+to download the Prism runner binary (`urlopen` with no timeout), which hangs or fails offline, and
 the FnApi path is also faster. It runs in multi-process mode with one worker per core by default. Any other
 runner (DataflowRunner, FlinkRunner, SparkRunner, PortableRunner) gets the pass-through Beam arguments as
 they are, e.g. `-- --runner DataflowRunner --project P --region R --temp_location gs://b/tmp
@@ -12,7 +12,9 @@ LocalCluster started for the job when none is given.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 from typing import Sequence
 
 import apache_beam as beam
@@ -48,7 +50,26 @@ def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> Pi
     return options
 
 
+_TEMP_DIRS: list[str] = []  # Beam's local temporary folder of every pipeline made here
+
+
 def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
+    pipeline = _make_pipeline(options)
+    _TEMP_DIRS.append(pipeline.local_tempdir)
+    return pipeline
+
+
+def remove_temp_dirs() -> None:
+    """Remove the `beam-pipeline-temp*` folders of this process's pipelines that are left: Beam removes one when
+    its pipeline has run, not when building it failed or the job was stopped first (also at exit)."""
+    while _TEMP_DIRS:
+        shutil.rmtree(_TEMP_DIRS.pop(), ignore_errors=True)
+
+
+atexit.register(remove_temp_dirs)
+
+
+def _make_pipeline(options: PipelineOptions) -> beam.Pipeline:
     runner = options.view_as(StandardOptions).runner
     if runner in ("DirectRunner", "FnApiRunner"):
         from apache_beam.portability.api import beam_provision_api_pb2

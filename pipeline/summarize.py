@@ -4,12 +4,20 @@ The exported model (`sumflow export`; its format is contract/export_format.py's)
 summaries: tokenizer, decoder and detokenizer all run in the graph. Each
 worker loads it once (`setup`, shared between the worker's threads). Documents are grouped by length before
 batching so a batch pads little; a batch that fails is retried one document at a time, so one bad document
-never takes down its batch-mates (it goes to the dead-letter file with the reason).
+never takes down its batch-mates (it goes to the dead-letter file with the reason: `summarize_failed`, or
+`rejected_long_document` under `summarize.long_documents: reject`, with the document's origin).
+
+The exported model is pinned: its identity (pipeline/completion.py `exported_model`) is read once at the
+start, each worker checks it when it loads the model, and the run checks it again before it marks anything
+complete; an export that replaced it in between fails the run (exit 3), one writing it now makes the run
+exit 75 (retry later). A run that summarizes nothing from a non-empty input fails (exit 3) with the most
+common drop reason and its fix (pipeline/no_summaries.py).
 
 Output is written to a staging folder and moved into place at the end (workspace/outputs.py): a crashed run
 leaves no partial output, and a rerun writes the complete output once, with no duplicates. A rerun whose
 documents, model, config and code are those of the complete output there has nothing to do
-(pipeline/completion.py).
+(pipeline/completion.py); one whose documents changed decodes only the new and changed ones and writes the
+earlier summaries of the others again (pipeline/reuse.py; --force decodes everything).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import json
 import math
 import time
 import typing
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -34,6 +42,11 @@ from contract import text
 from contract.exported_model import ExportedModel
 from contract.text import clean_article
 from pipeline.documents import ReadDocuments, document_files
+from pipeline.no_summaries import no_summaries_error
+from pipeline.reuse import (ReuseEarlierSummaries, WriteReuse, earlier_summaries, id_key, read_reuse, reuse_line,
+                            text_sha256)
+from pipeline.numbered_lines import numbered_ranges, position_key
+from workspace.readers import shared_lock
 from pipeline.accounting import Accounted, check_accounts, read_accounting
 from workspace.progress import Counter
 from pipeline.dead_letters import DROPPED, NAMESPACE, RECORDS, dead_letter
@@ -57,17 +70,31 @@ class _CleanDocument(beam.DoFn):
             yield pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="empty_document",
                                                            origin=doc["origin"]))
             return
-        yield length_bucket(text.length(cleaned)), {"id": doc["id"], "text": cleaned}
+        yield length_bucket(text.length(cleaned)), {"id": doc["id"], "text": cleaned, "origin": doc["origin"],
+                                                    "sha": text_sha256(cleaned)}
+
+
+class RejectedLongDocument(ValueError):
+    """A document longer than the model reads, under summarize.long_documents=reject."""
+
+
+def load_pinned(export_dir: str, pinned: dict | None) -> ExportedModel:
+    """The exported model, loaded holding its directory's lock shared (LockedError while an export writes it),
+    after checking that it is still the one the run pinned (InputError otherwise)."""
+    with shared_lock(export_dir, what="summarize.model_dir"):
+        if pinned is not None:
+            completion.check_model_unchanged(export_dir, pinned)
+        return ExportedModel.load(export_dir)
 
 
 class _Summarize(beam.DoFn):
-    def __init__(self, cfg: SummarizeConfig, shared_handle, total: int):
-        self._cfg, self._shared, self._total = cfg, shared_handle, total
+    def __init__(self, cfg: SummarizeConfig, shared_handle, total: int, pinned: dict | None = None):
+        self._cfg, self._shared, self._total, self._pinned = cfg, shared_handle, total, pinned
         self._done = Metrics.counter(NAMESPACE, "summarized")
 
     def setup(self):
-        export_dir = self._cfg.model_dir
-        self._model = self._shared.acquire(lambda: ExportedModel.load(export_dir))
+        export_dir, pinned = self._cfg.model_dir, self._pinned
+        self._model = self._shared.acquire(lambda: load_pinned(export_dir, pinned))
         self._progress = Counter("summarize", total=self._total, unit="docs")
 
     def _run(self, texts: list[str]) -> list[dict]:
@@ -89,8 +116,8 @@ class _Summarize(beam.DoFn):
             if n <= limit:
                 continue
             if self._cfg.long_documents == "reject":
-                results[i] = ValueError(f"document has {n} tokens, the model reads {limit} "
-                                        f"(summarize.long_documents=reject)")
+                results[i] = RejectedLongDocument(f"document has {n} tokens, the model reads {limit} "
+                                                  f"(summarize.long_documents=reject)")
             else:  # chunk: summarize consecutive sentence-aligned chunks and join their summaries
                 results[i] = self._chunked(texts[i], int(n), limit)
         return results
@@ -116,11 +143,15 @@ class _Summarize(beam.DoFn):
                 "truncated": any(p["truncated"] for p in parts), "chunks": len(chunks)}
 
     def _emit(self, doc, result):
+        if isinstance(result, RejectedLongDocument):
+            return pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="rejected_long_document",
+                                                            detail=str(result), origin=doc["origin"]))
         if isinstance(result, Exception):
             return pvalue.TaggedOutput(DROPPED, dead_letter(id=doc["id"], reason="summarize_failed",
-                                                            detail=f"{type(result).__name__}: {result}"))
+                                                            detail=f"{type(result).__name__}: {result}",
+                                                            origin=doc["origin"]))
         self._done.inc()
-        return {"id": doc["id"], **result, "model": self._model.info.fingerprint}
+        return {"id": doc["id"], **result, "model": self._model.info.fingerprint, "source_sha256": doc["sha"]}
 
     def process(self, keyed_batch):
         _, docs = keyed_batch
@@ -143,73 +174,75 @@ class _Summarize(beam.DoFn):
 
 
 def count_documents(cfg: SummarizeConfig) -> int:
-    """Documents in the input (lines of JSONL, files of a folder), for progress; 0 when unknown (TFRecords)."""
+    """Documents in the input (non-blank lines of JSONL, files of a folder), for progress; 0 when unknown
+    (TFRecords)."""
     if cfg.format == "text_dir":
         return len(document_files(cfg))
     if cfg.format != "jsonl":
         return 0
-    from workspace.input_files import reading
-
-    total = 0
-    for path in document_files(cfg):
-        with reading(path) as f:
-            total += sum(1 for line in f if line.strip())
-    return total
+    return numbered_ranges(document_files(cfg))[1]
 
 
 class DropDuplicateIds(beam.PTransform):
     """documents -> {records: the first document of each id, dropped: the others as `duplicate_id`}.
 
-    The copy kept is the first by (file path, text): the same on every runner, whatever the bundle order.
+    Ids are compared with their JSON type (1 and "1" differ). The copy kept is the first by position (file
+    path, line), then text: the same on every runner, whatever the bundle order.
     """
 
     def expand(self, docs):
         def split(keyed):
-            doc_id, copies = keyed
-            copies = sorted(copies, key=lambda d: (d["origin"], d["text"]))
+            _, copies = keyed
+            copies = sorted(copies, key=lambda d: (position_key(d["origin"]), d["text"]))
             yield copies[0]
             for copy in copies[1:]:
                 yield pvalue.TaggedOutput(DROPPED, dead_letter(
-                    id=doc_id, reason="duplicate_id", origin=copy["origin"],
+                    id=copy["id"], reason="duplicate_id", origin=copy["origin"],
                     detail=f"id seen {len(copies)} times; the first copy ({copies[0]['origin']}) is summarized"))
 
-        return (docs | "ById" >> beam.Map(lambda d: (d["id"], d)) | "GroupById" >> beam.GroupByKey()
+        return (docs | "ById" >> beam.Map(lambda d: (id_key(d["id"]), d)) | "GroupById" >> beam.GroupByKey()
                 | "FirstOfEach" >> beam.FlatMap(split).with_outputs(DROPPED, main=RECORDS))
 
 
 class SummarizeDocuments(beam.PTransform):
     """cleaned, length-keyed documents -> {records: summary rows, dropped: dead letters}."""
 
-    def __init__(self, cfg: SummarizeConfig, total: int = 0):
+    def __init__(self, cfg: SummarizeConfig, total: int = 0, pinned: dict | None = None):
         super().__init__()
-        self._cfg, self._total = cfg, total
+        self._cfg, self._total, self._pinned = cfg, total, pinned
 
     def expand(self, keyed_docs):
         from apache_beam.utils.shared import Shared
 
         result = (keyed_docs
-                  # (bucket, document) pairs; the explicit type lets GroupIntoBatches check its keyed input.
-                  | "Keyed" >> beam.Map(lambda kv: kv).with_output_types(typing.Tuple[int, typing.Dict[str, str]])
+                  # (bucket, document) pairs; the explicit type lets GroupIntoBatches check its keyed input
+                  # (values Any: an id keeps its JSON type).
+                  | "Keyed" >> beam.Map(lambda kv: kv).with_output_types(typing.Tuple[int, typing.Dict[str, Any]])
                   | "BatchBySimilarLength" >> beam.GroupIntoBatches(self._cfg.batch_size)
-                  | "Summarize" >> beam.ParDo(_Summarize(self._cfg, Shared(), self._total)).with_outputs(
-                      DROPPED, main=RECORDS))
+                  | "Summarize" >> beam.ParDo(_Summarize(self._cfg, Shared(), self._total, self._pinned))
+                  .with_outputs(DROPPED, main=RECORDS))
         return {RECORDS: result[RECORDS], DROPPED: result[DROPPED]}
 
 
-def build(p: beam.Pipeline, config: Config, staging: str, total: int) -> None:
+def build(p: beam.Pipeline, config: Config, staging: str, total: int, *, ranges=None,
+          pinned: dict | None = None, earlier: str | None = None, settings_fingerprint: str = "") -> None:
+    """earlier: the glob of an earlier output's summaries to reuse (pipeline/reuse.py), None to decode all."""
     cfg = config.summarize
-    docs = p | "Read" >> ReadDocuments(cfg)
+    docs = p | "Read" >> ReadDocuments(cfg, ranges)
     unique = {RECORDS: docs[RECORDS], DROPPED: None}
     if cfg.duplicate_ids == "drop":
         unique = docs[RECORDS] | "DropDuplicateIds" >> DropDuplicateIds()
     cleaned = unique[RECORDS] | "Clean" >> beam.ParDo(_CleanDocument(config)).with_outputs(DROPPED, main=RECORDS)
-    summaries = cleaned[RECORDS] | "Summarize" >> SummarizeDocuments(cfg, total)
-    (summaries[RECORDS] | "Json" >> beam.Map(lambda r: json.dumps(r, ensure_ascii=False, sort_keys=True))
+    reuse = cleaned[RECORDS] | "Reuse" >> ReuseEarlierSummaries(earlier)
+    reuse["events"] | "Reused" >> WriteReuse(outputs.join(staging, completion.REUSE_FILE), settings_fingerprint)
+    summaries = reuse["decode"] | "Summarize" >> SummarizeDocuments(cfg, total, pinned)
+    rows = (summaries[RECORDS], reuse["reused"]) | "AllRows" >> beam.Flatten()
+    (rows | "Json" >> beam.Map(lambda r: json.dumps(r, ensure_ascii=False, sort_keys=True))
      | "Write" >> beam.io.WriteToText(FileSystems.join(staging, "summaries", "summaries"),
                                       file_name_suffix=".jsonl"))
     p | "Accounted" >> Accounted(
         output_dir=staging, accounting_path=FileSystems.join(staging, COUNTS_FILE), counts_only=True,
-        inputs=(docs[RECORDS], docs[DROPPED]), written={"summarized": summaries[RECORDS]},
+        inputs=(docs[RECORDS], docs[DROPPED]), written={"summarized": rows},
         dropped=(docs[DROPPED], unique[DROPPED], cleaned[DROPPED], summaries[DROPPED]))
 
 
@@ -235,20 +268,32 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
         log(completion.nothing_to_do(identity))
         return SummarizeResult(out, done, time.time() - start, status="skipped")
     files = identity.input_paths
-    total = count_documents(cfg)
+    ranges = None
+    if cfg.format == "jsonl":  # one pass over the files cuts the numbered ranges and counts the documents
+        ranges, total = numbered_ranges(files)
+    else:
+        total = count_documents(cfg)
     log(f"summarize: {total or 'an unknown number of'} documents from {len(cfg.inputs)} input pattern(s)")
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
     with outputs.staged(out, job="summarize", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
                         inputs=files) as staging:
-        with FileSystems.create(FileSystems.join(staging, "config.yaml")) as f:
-            f.write(config_yaml(config).encode("utf-8"))
+        earlier = None if force else earlier_summaries(out, identity.settings_fingerprint)  # under the lock
+        outputs.write_text(outputs.join(staging, "config.yaml"), config_yaml(config))
         with make() as p:
-            build(p, config, staging, total)
+            build(p, config, staging, total, ranges=ranges, pinned=identity.model, earlier=earlier,
+                  settings_fingerprint=identity.settings_fingerprint)
+        completion.check_inputs_unchanged(identity, config)  # the documents read are those the run recorded
         counts = read_accounting(FileSystems.join(staging, COUNTS_FILE))
         dropped = check_accounts(counts, written=counts.get("summarized", 0), output_dir=staging,
                                  what="documents")
-        outputs.commit(staging, out, job="summarize", marker=identity.fingerprint)
+        if not counts.get("summarized", 0):  # success means summaries: nothing is marked complete
+            raise no_summaries_error(counts, dropped, staging=staging, cfg=cfg, files=files)
+        # The model the workers loaded is still the one pinned (and no export replaces it until committed).
+        with shared_lock(cfg.model_dir, what="summarize.model_dir"):
+            completion.check_model_unchanged(cfg.model_dir, identity.model)
+            outputs.commit(staging, out, job="summarize", marker=identity.fingerprint)
     seconds = time.time() - start
     log(f"summarize: {counts.get('summarized', 0)} summaries, {sum(dropped.values())} dropped {dropped}, "
         f"{seconds:.1f}s ({counts.get('summarized', 0) / max(seconds, 1e-9):.1f} docs/s) -> {out}/summaries")
+    log(reuse_line(read_reuse(out)))
     return SummarizeResult(out, counts, seconds)

@@ -75,7 +75,8 @@ class TokenizeAndSerialize(beam.PTransform):
 
 class _TFRecordBatchSink(filebasedsink.FileBasedSink):
     """TFRecord files whose elements are lists of serialized records (FileBasedSink.write_record is the
-    documented place to change how an element is written); the framing is Beam's own TFRecord writer's."""
+    documented place to change how an element is written); the framing is contract/tfrecord.py's (TFRecord's:
+    length, masked CRC of the length, data, masked CRC of the data), which the readers check."""
 
     def __init__(self, file_path_prefix: str):
         super().__init__(file_path_prefix, coder=None, file_name_suffix=".tfrecord",

@@ -93,3 +93,66 @@ def test_a_directory_the_run_may_not_write_is_refused_before_the_marker_is_read(
     (tmp_path / "out" / "_SUCCESS").write_text(completion.preprocess_run(config).fingerprint + "\n")
     with pytest.raises(UsageError, match="_SUCCESS exists and was not written by `sumflow preprocess`"):
         completion.check_preprocess(config, allow_nonempty=True)  # a marker sumflow did not write counts for nothing
+
+
+def test_inputs_are_checked_again_before_anything_is_marked_complete(tmp_path):
+    """Issue 23, item 4: size and mtime of every input as recorded at the start, the same files matched."""
+    source = tmp_path / "pairs.jsonl"
+    write_jsonl(source, pairs(5))
+    config = _preprocess(tmp_path)
+    run = completion.preprocess_run(config)
+    completion.check_inputs_unchanged(run, config)  # unchanged: no error
+    size, stat = os.path.getsize(source), os.stat(source)
+
+    def changed(detail: str) -> str:
+        return f"input {source} changed while it was read ({detail}); nothing was marked complete: rerun"
+
+    write_jsonl(source, pairs(4))
+    with pytest.raises(InputError) as e:
+        completion.check_inputs_unchanged(run, config)
+    assert str(e.value) == changed(f"{size} bytes when the run began, {os.path.getsize(source)} now")
+    write_jsonl(source, pairs(5, seed=0))  # the same bytes again, written later
+    os.utime(source, (stat.st_atime, 1_700_000_000.25))
+    with pytest.raises(InputError) as e:
+        completion.check_inputs_unchanged(run, config)
+    began = completion._utc(stat.st_mtime)
+    assert str(e.value) == changed(f"modified at 2023-11-14 22:13:20.25 UTC, {began} when the run began")
+    os.remove(source)
+    with pytest.raises(InputError) as e:
+        completion.check_inputs_unchanged(run, config)
+    assert str(e.value) == changed("it is gone")
+
+
+def test_a_new_file_matched_or_records_lost_in_a_single_pass_are_changes_too(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", pairs(2))
+    config = load_config([], ["source.format=jsonl", f"source.paths=[{tmp_path}/*.jsonl]",
+                              f"preprocess.output_dir={tmp_path / 'out'}"])
+    run = completion.preprocess_run(config)
+    completion.check_inputs_unchanged(run, config, records_read=2, records_counted=2)
+    with pytest.raises(InputError) as e:
+        completion.check_inputs_unchanged(run, config, records_read=1, records_counted=2)
+    assert str(e.value) == (f"input {tmp_path / 'a.jsonl'} changed while it was read (2 records counted when the "
+                            f"run began, 1 read); nothing was marked complete: rerun")
+    write_jsonl(tmp_path / "b.jsonl", pairs(1))
+    with pytest.raises(InputError) as e:
+        completion.check_inputs_unchanged(run, config)
+    assert str(e.value) == (f"input {tmp_path / 'b.jsonl'} changed while it was read (a new file matched by the "
+                            f"input patterns since the run began); nothing was marked complete: rerun")
+
+
+def test_a_failure_while_the_inputs_changed_is_reported_as_the_change(tmp_path):
+    source = tmp_path / "pairs.jsonl"
+    write_jsonl(source, pairs(3))
+    config = _preprocess(tmp_path)
+    run = completion.preprocess_run(config)
+    with pytest.raises(InputError, match=r"changed while it was read \(it is gone\)"):
+        with completion.inputs_held(run, config):
+            os.remove(source)
+            raise InputError(f"{source} cannot be read to its end")
+    write_jsonl(source, pairs(3))
+    run = completion.preprocess_run(config)
+    with pytest.raises(ValueError, match="a bug"):  # inputs as they were: the block's own error
+        with completion.inputs_held(run, config):
+            raise ValueError("a bug")
+    with completion.inputs_held(run, config):
+        pass

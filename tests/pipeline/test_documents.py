@@ -13,7 +13,7 @@ from workspace.errors import InputError
 
 
 def _parse(line, cfg=SummarizeConfig()):
-    return list(_ParseJsonDocument(cfg).process(("in.jsonl", line)))
+    return list(_ParseJsonDocument(cfg).process(("in.jsonl:3", line)))  # line 3 of in.jsonl
 
 
 def _dropped(outputs):
@@ -46,21 +46,21 @@ def test_document_files_matches_globs_in_order_and_folders_only_for_text_dirs(tm
     assert str(raised.value) == f"summarize.inputs: no files match {str(tmp_path / '*.csv')!r}"
 
 
-def test_a_json_document_keeps_its_id_or_gets_the_hash_of_its_text():
+def test_a_json_document_keeps_its_id_with_its_type_or_gets_its_position():
     assert _parse(b'{"id": "d1", "article": "Text one."}') == [
-        {"id": "d1", "text": "Text one.", "origin": "in.jsonl"}]
-    # golden: content_id("Text two."), for a missing id and an empty one alike
-    assert _parse(b'{"article": "Text two."}') == [
-        {"id": "sha1:43ee5e5c7bfe719582d7", "text": "Text two.", "origin": "in.jsonl"}]
-    assert _parse(b'{"id": "", "article": "Text two."}') == [
-        {"id": "sha1:43ee5e5c7bfe719582d7", "text": "Text two.", "origin": "in.jsonl"}]
-    assert _parse(b'{"id": 0, "article": "z"}') == [{"id": "0", "text": "z", "origin": "in.jsonl"}]
+        {"id": "d1", "text": "Text one.", "origin": "in.jsonl:3"}]
+    # a missing id, a null one and an empty one alike: the document's position
+    for line in (b'{"article": "Text two."}', b'{"id": null, "article": "Text two."}',
+                 b'{"id": "", "article": "Text two."}'):
+        assert _parse(line) == [{"id": "in.jsonl:3", "text": "Text two.", "origin": "in.jsonl:3"}]
+    assert _parse(b'{"id": 0, "article": "z"}') == [{"id": 0, "text": "z", "origin": "in.jsonl:3"}]
+    assert _parse(b'{"id": "0", "article": "z"}') == [{"id": "0", "text": "z", "origin": "in.jsonl:3"}]
 
 
 def test_json_documents_use_the_configured_fields_and_skip_a_byte_order_mark():
     cfg = SummarizeConfig(id_field="key", text_field="body")
     assert _parse(b'\xef\xbb\xbf{"key": "k", "body": "B", "article": "ignored"}', cfg) == [
-        {"id": "k", "text": "B", "origin": "in.jsonl"}]
+        {"id": "k", "text": "B", "origin": "in.jsonl:3"}]
 
 
 def test_blank_lines_are_layout_not_documents():
@@ -72,24 +72,23 @@ def test_blank_lines_are_layout_not_documents():
     (b"{bad", {"id": "sha1:94a2a02a8894c8471063", "reason": "malformed",
                "detail": "Expecting property name enclosed in double quotes: line 1 column 2 (char 1): {bad"}),
     (b"null", {"id": "sha1:2be88ca4242c76e8253a", "reason": "malformed", "detail": "null"}),
-    (b"[1, 2]", {"id": "sha1:1bc866741052bd825376", "reason": "malformed", "detail": "not an object: [1, 2]"}),
+    (b"[1, 2]", {"id": "in.jsonl:3", "reason": "malformed", "detail": "not an object: [1, 2]"}),
     (b'{"id": "d2"}', {"id": "d2", "reason": "missing_field", "detail": "no text field 'article'"}),
-    (b'{"article": null}', {"id": "sha1:fea9133ab144a40f2c81", "reason": "missing_field",
-                            "detail": "no text field 'article'"}),
-    (b'{"id": 0}', {"id": "0", "reason": "missing_field", "detail": "no text field 'article'"}),  # id 0 is an id
-    (b'{"id": 7, "article": 3}', {"id": "7", "reason": "wrong_type",
+    (b'{"article": null}', {"id": "in.jsonl:3", "reason": "missing_field", "detail": "no text field 'article'"}),
+    (b'{"id": 0}', {"id": 0, "reason": "missing_field", "detail": "no text field 'article'"}),  # id 0 is an id
+    (b'{"id": 7, "article": 3}', {"id": 7, "reason": "wrong_type",
                                   "detail": "'article' is int, expected a string"}),
     (b"\xff\xfe", {"id": "sha1:39e58d30452a4ef640e9", "reason": "bad_encoding",
                    "detail": "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"}),
 ])
 def test_a_bad_json_line_is_a_dead_letter_with_its_reason(line, letter):
-    assert _dropped(_parse(line)) == {**letter, "origin": "in.jsonl"}
+    assert _dropped(_parse(line)) == {**letter, "origin": "in.jsonl:3"}
 
 
 def test_a_file_that_cannot_be_read_to_its_end_is_an_unreadable_dead_letter():
     assert _dropped(_parse(InputError("in.jsonl cannot be read to its end"))) == {
-        "id": "in.jsonl", "reason": "unreadable_file", "detail": "in.jsonl cannot be read to its end",
-        "origin": "in.jsonl"}
+        "id": "in.jsonl:3", "reason": "unreadable_file", "detail": "in.jsonl cannot be read to its end",
+        "origin": "in.jsonl:3"}
 
 
 def _example_without_id(text):
@@ -102,19 +101,20 @@ def test_tfrecord_documents_and_their_dead_letters():
     cfg = SummarizeConfig(format="tfrecord")
 
     def parse(serialized):
-        return list(_parse_tfrecord_document(("r.tfrecord", serialized), cfg))
+        return list(_parse_tfrecord_document(("r.tfrecord" if isinstance(serialized, InputError)
+                                              else "r.tfrecord:2", serialized), cfg))
 
     record = encode_example(id="t1", article="Art one", summary="S.", article_ids=[5], summary_ids=[6])
-    assert parse(record) == [{"id": "t1", "text": "Art one", "origin": "r.tfrecord"}]
-    assert parse(_example_without_id("Doc text")) == [  # golden: content_id("Doc text")
-        {"id": "sha1:5b2c86f63fdadd70110a", "text": "Doc text", "origin": "r.tfrecord"}]
+    assert parse(record) == [{"id": "t1", "text": "Art one", "origin": "r.tfrecord:2"}]
+    assert parse(_example_without_id("Doc text")) == [  # no id: its position
+        {"id": "r.tfrecord:2", "text": "Doc text", "origin": "r.tfrecord:2"}]
     empty_id = encode_example(id="", article="Doc text", summary="S.", article_ids=[5], summary_ids=[6])
-    assert parse(empty_id)[0]["id"] == "sha1:5b2c86f63fdadd70110a"  # an empty id is no id, as in JSONL
+    assert parse(empty_id)[0]["id"] == "r.tfrecord:2"  # an empty id is no id, as in JSONL
     assert _dropped(parse(b"garbage")) == {
-        "id": "sha1:892c7c74f4486a470f13", "reason": "malformed", "origin": "r.tfrecord",
+        "id": "r.tfrecord:2", "reason": "malformed", "origin": "r.tfrecord:2",
         "detail": "DecodeError: Error parsing message with type 'tensorflow.Example'"}
     assert _dropped(parse(Example().SerializeToString())) == {  # a valid Example without the text feature
-        "id": "sha1:dfbcb7ae3c1dfe10e4db", "reason": "malformed", "origin": "r.tfrecord",
+        "id": "r.tfrecord:2", "reason": "malformed", "origin": "r.tfrecord:2",
         "detail": "IndexError: list index out of range"}
     assert _dropped(parse(InputError("r.tfrecord: truncated"))) == {
         "id": "r.tfrecord", "reason": "unreadable_file", "detail": "r.tfrecord: truncated", "origin": "r.tfrecord"}
@@ -135,11 +135,12 @@ def test_read_documents_from_jsonl_files(tmp_path):
     cfg = SummarizeConfig(inputs=(str(tmp_path / "*.jsonl"),))
     with local_pipeline() as p:
         result = p | ReadDocuments(cfg)
-        assert_that(_ids_and_texts(result), equal_to([("a1", "Alpha text.", str(first)), ("a2", "Beta.", str(first)),
-                                                      ("b1", "Gamma.", str(second))]), label="Records")
+        assert_that(_ids_and_texts(result), equal_to([("a1", "Alpha text.", f"{first}:1"),
+                                                      ("a2", "Beta.", f"{first}:4"),
+                                                      ("b1", "Gamma.", f"{second}:1")]), label="Records")
         # golden: content_id("{broken")
-        assert_that(_reasons(result), equal_to([("sha1:1f8c8a3ca0b27f6e871e", "malformed", str(first)),
-                                                ("b2", "missing_field", str(second))]), label="Dropped")
+        assert_that(_reasons(result), equal_to([("sha1:1f8c8a3ca0b27f6e871e", "malformed", f"{first}:3"),
+                                                ("b2", "missing_field", f"{second}:2")]), label="Dropped")
 
 
 def test_read_documents_from_a_text_folder(tmp_path):
@@ -170,9 +171,20 @@ def test_read_documents_from_a_tfrecord_file_dead_letters_its_truncated_tail(tmp
     cfg = SummarizeConfig(inputs=(str(whole), str(cut)), format="tfrecord")
     with local_pipeline() as p:
         result = p | ReadDocuments(cfg)
-        assert_that(_ids_and_texts(result), equal_to([("t0", "Article 0.", str(whole)),
-                                                      ("t1", "Article 1.", str(whole)),
-                                                      ("t2", "Article 2.", str(cut))]), label="Records")
+        assert_that(_ids_and_texts(result), equal_to([("t0", "Article 0.", f"{whole}:1"),
+                                                      ("t1", "Article 1.", f"{whole}:2"),
+                                                      ("t2", "Article 2.", f"{cut}:1")]), label="Records")
         assert_that(result[DROPPED] | "Detail" >> beam.Map(lambda d: (d["id"], d["reason"], d["detail"])),
                     equal_to([(str(cut), "unreadable_file", f"{cut}: truncated in record 1; nothing was written")]),
                     label="Dropped")
+
+
+def test_a_text_folder_format_given_a_file_is_a_usage_error(tmp_path):
+    from workspace.errors import UsageError
+
+    (tmp_path / "docs.jsonl").write_text('{"id": 1, "article": "A."}\n')
+    with pytest.raises(UsageError) as raised:
+        document_files(SummarizeConfig(inputs=(str(tmp_path / "docs.jsonl"),), format="text_dir"))
+    assert str(raised.value) == (f"--format text_dir reads folders of text files (one document a file); "
+                                 f"{tmp_path / 'docs.jsonl'} is a file: give its folder, or --format jsonl / "
+                                 f"tfrecord for a file of documents")

@@ -102,7 +102,10 @@ def test_long_documents_reject_and_chunk(tmp_path, export_dir):
                                      "summarize.long_documents=reject"), make_pipeline=local_pipeline,
                              log=lambda m: None)
     assert [r["id"] for r in _rows(rejected.output_dir)] == ["short"]
-    assert [(d["id"], d["reason"]) for d in _dead(rejected.output_dir)] == [("long", "summarize_failed")]
+    assert [(d["id"], d["reason"], d["origin"]) for d in _dead(rejected.output_dir)] == [
+        ("long", "rejected_long_document", f"{tmp_path / 'docs.jsonl'}:1")]
+    assert _dead(rejected.output_dir)[0]["detail"].endswith(" tokens, the model reads 40 "
+                                                            "(summarize.long_documents=reject)")
     chunked = summarize.run(_config(tmp_path, export_dir, tmp_path / "docs.jsonl",
                                     "summarize.long_documents=chunk", f"summarize.output_dir={tmp_path / 'c'}"),
                             make_pipeline=local_pipeline, log=lambda m: None)
@@ -142,12 +145,15 @@ def test_a_bad_document_does_not_take_down_its_batch_mates():
     dofn._model = ExportedModel(_FakeModule(), ExportInfo(fingerprint="f", max_source_tokens=9, decode={},
                                                           vocab_sha256="v"), "")
     dofn._progress = Counter("summarize")
-    docs = [{"id": "a", "text": "alpha text"}, {"id": "bad", "text": "POISON"}, {"id": "c", "text": "gamma"}]
+    docs = [{"id": "a", "text": "alpha text", "origin": "d.jsonl:1", "sha": "1"},
+            {"id": "bad", "text": "POISON", "origin": "d.jsonl:2", "sha": "2"},
+            {"id": "c", "text": "gamma", "origin": "d.jsonl:3", "sha": "3"}]
     out = list(dofn.process((0, docs)))
     good = [o for o in out if isinstance(o, dict)]
     dead = [o.value for o in out if not isinstance(o, dict)]
     assert [g["id"] for g in good] == ["a", "c"] and good[0]["summary"] == "alpha"
-    assert [(d["id"], d["reason"]) for d in dead] == [("bad", "summarize_failed")]
+    assert [g["source_sha256"] for g in good] == ["1", "3"]  # the cleaned text's hash (pipeline/reuse.py)
+    assert [(d["id"], d["reason"], d["origin"]) for d in dead] == [("bad", "summarize_failed", "d.jsonl:2")]
     assert "cannot summarize this" in dead[0]["detail"]
 
 
@@ -179,3 +185,40 @@ def test_a_long_chinese_document_is_chunked_at_its_sentences_without_spaces():
     assert seen == ["第一句话很长很长。第二句话也很长！", "第三句话？第四句话很长很长很长。"]
     assert result == {"summary": "第一句\n第三句", "source_tokens": 30, "summary_tokens": 6, "truncated": False,
                       "chunks": 2}
+
+
+_CHANGED = ("summarize.model_dir {}: the model changed during the run (exported again while the documents were "
+            "summarized); nothing was marked complete: run summarize again")
+
+
+def test_a_model_exported_again_during_the_run_fails_it_and_marks_nothing(tmp_path, export_dir, monkeypatch):
+    import shutil
+
+    from workspace.errors import InputError
+
+    model = tmp_path / "export"
+    shutil.copytree(export_dir, model)
+    write_jsonl(tmp_path / "docs.jsonl", [{"id": r["id"], "article": r["article"]} for r in pairs(3)])
+    read_accounting = summarize.read_accounting
+
+    def exported_again_then_read(path):  # after the workers summarized with the pinned model
+        info = model / "sumflow_export.json"
+        info.write_text(info.read_text() + "\n")
+        return read_accounting(path)
+
+    monkeypatch.setattr(summarize, "read_accounting", exported_again_then_read)
+    with pytest.raises(InputError) as raised:
+        summarize.run(_config(tmp_path, model, tmp_path / "docs.jsonl"), make_pipeline=local_pipeline,
+                      log=lambda m: None)
+    assert str(raised.value) == _CHANGED.format(model)
+    assert not os.path.exists(tmp_path / "out" / "_SUCCESS")
+
+
+def test_a_worker_refuses_a_model_that_is_not_the_pinned_one(export_dir):
+    from pipeline.completion import exported_model
+    from workspace.errors import InputError
+
+    pinned = exported_model(export_dir)
+    with pytest.raises(InputError) as raised:
+        summarize.load_pinned(export_dir, {**pinned, "info_sha256": "another export"})
+    assert str(raised.value) == _CHANGED.format(export_dir)
