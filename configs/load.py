@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from configs.schema import Config, ConfigError, to_dict
+from configs.schema import RUN_DIR_DEFAULT, RUN_DIR_TEMPLATE, RUN_PATHS, Config, ConfigError, to_dict
 
 CONFIG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -29,11 +29,15 @@ def resolve_config_path(name: str) -> str:
     raise ConfigError(f"config file {name!r} not found; give a path or one of the shipped configs: {shipped}")
 
 
-def _merge(base: dict, layer: Mapping, where: str) -> dict:
+def _merge(base: dict, layer: Mapping, where: str, prefix: str = "") -> dict:
     out = dict(base)
     for key, value in layer.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value, where)
+            out[key] = _merge(out[key], value, where, f"{prefix}{key}.")
+        elif isinstance(value, Mapping) and out.get(key) is not None:
+            # keys inside a section an earlier layer set to a value (`--set summarize=5` then -o DIR): the
+            # value is wrong whatever comes after it, not replaced
+            raise ConfigError(f"{prefix}{key}: expected a section (mapping), got {out[key]!r}")
         else:
             out[key] = value
     return out
@@ -138,13 +142,47 @@ def load_config(files: Iterable[str] = (), overrides: Iterable[str] = (),
         merged = _merge(merged, parse_override(text), "--set")
     for dotted, value in (values or {}).items():
         merged = _merge(merged, nested(dotted, value), "option")
-    return _build(Config, merged, "")
+    return _build(Config, _with_run_dir(merged), "")
+
+
+def _with_run_dir(merged: dict) -> dict:
+    """The run's paths that no layer gave, as folders of run_dir (RUN_PATHS); "{run_dir}" in a given one
+    replaced by it."""
+    run_dir = merged.get("run_dir", RUN_DIR_DEFAULT)
+    if not isinstance(run_dir, str) or not run_dir.strip():
+        raise ConfigError(f"run_dir: expected a folder, got {run_dir!r}")
+    out = dict(merged)
+    for (section, key), folder in RUN_PATHS.items():
+        values = out.get(section, {})
+        if not isinstance(values, Mapping):
+            continue  # _build says that the section must be a mapping
+        values = dict(values)
+        given = values.get(key)
+        if given is None:
+            values[key] = run_dir.rstrip("/") + "/" + folder
+        elif isinstance(given, str):
+            values[key] = given.replace(RUN_DIR_TEMPLATE, run_dir.rstrip("/"))
+        out[section] = values
+    return out
 
 
 def config_yaml(config: Config) -> str:
     return yaml.safe_dump(to_dict(config), sort_keys=False)
 
 
+def fingerprint(payload: Any, *, digits: int = 24) -> str:
+    """sumflow's one fingerprint: the sha256 of `payload` as canonical JSON (keys sorted; a config or a section
+    as `to_dict` writes it, at any depth; other values that JSON lacks as their str). Completion markers,
+    training runs and manifests all use it."""
+
+    def canonical(value):
+        if dataclasses.is_dataclass(value):
+            return to_dict(value)
+        return sorted(value) if isinstance(value, (set, frozenset)) else str(value)
+
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=canonical).encode()).hexdigest()[:digits]
+
+
 def config_fingerprint(section: Any) -> str:
-    """A stable hash of a config (or one section of it), for completion markers and manifests."""
-    return hashlib.sha256(json.dumps(to_dict(section), sort_keys=True).encode()).hexdigest()[:16]
+    """A stable hash of a config (or one section of it), for manifests."""
+    return fingerprint(section, digits=16)

@@ -67,9 +67,8 @@ class SourceConfig:
         if self.format == "tfds":
             _require(bool(self.tfds_name), "source.tfds_name",
                      "set the TFDS dataset name (e.g. cnn_dailymail) when source.format is tfds")
-        elif self.format != "builtin":
-            _require(bool(self.paths) or bool(self.split_paths), "source.paths",
-                     f"give input files with source.paths or source.split_paths for format {self.format}")
+        # No input files is preprocess's error (pipeline/completion.py `input_files`), not the config's: every
+        # job loads the config, and `sumflow train -c jsonl` needs none; the input may come with -i.
         _require(self.builtin_max_records >= 0, "source.builtin_max_records", "must be >= 0")
         _require(bool(self.builtin_packages), "source.builtin_packages", "name at least one source (e.g. stdlib)")
 
@@ -118,6 +117,7 @@ class DedupConfig:
 
     def __post_init__(self):
         _require(self.shingle_words >= 1, "dedup.shingle_words", "must be >= 1")
+        _require(self.num_perm >= 1, "dedup.num_perm", "must be >= 1")
         _require(self.bands >= 1 and self.num_perm % self.bands == 0, "dedup.bands",
                  f"dedup.num_perm ({self.num_perm}) must be a multiple of dedup.bands ({self.bands})")
         _require(0.0 < self.threshold <= 1.0, "dedup.threshold", "must be in (0, 1]")
@@ -160,6 +160,7 @@ class TokenizerConfig:
                  "must be >= 300 (byte fallback alone needs 256 pieces)")
         _require(0.9 <= self.character_coverage <= 1.0, "tokenizer.character_coverage", "must be in [0.9, 1]")
         _require(self.sample_documents > 0, "tokenizer.sample_documents", "must be > 0")
+        _require(self.seed >= 0, "tokenizer.seed", "must be >= 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +174,7 @@ class PreprocessConfig:
 
     def __post_init__(self):
         _require(bool(self.output_dir), "preprocess.output_dir", "set an output directory")
+        _require(self.direct_num_workers >= 0, "preprocess.direct_num_workers", "must be >= 0 (0 = one per core)")
         _require(self.direct_running_mode in ("in_memory", "multi_threading", "multi_processing"),
                  "preprocess.direct_running_mode", "use in_memory, multi_threading or multi_processing")
 
@@ -198,6 +200,14 @@ class ModelConfig:
     layers: int = 2  # transformer: blocks in the encoder and in the decoder
     heads: int = 4  # transformer: attention heads (embedding_dim must be a multiple)
     feed_forward_dim: int = 512  # transformer: inner size of the feed-forward sub-layers
+    # transformer: dropout is on each sub-layer's output (the residual dropout); these two are on the attention
+    # weights (-1 = the same as dropout) and on the feed-forward's inner activations
+    attention_dropout: float = -1.0
+    activation_dropout: float = 0.0
+    # the shared embedding's initial values: uniform (Keras's default, +-0.05) | normal (N(0, embedding_dim^-0.5),
+    # the Transformer's with tied embeddings: after the sqrt(embedding_dim) input scaling, unit variance)
+    embedding_init: str = "uniform"
+    word_dropout: float = 0.0  # training only: each decoder input token (not BOS) becomes <unk> with this rate
 
     def __post_init__(self):
         _require(self.architecture in ("rnn", "transformer"), "model.architecture", "use rnn or transformer")
@@ -209,6 +219,11 @@ class ModelConfig:
                     "max_source_tokens", "max_target_tokens", "layers", "heads", "feed_forward_dim"):
             _require(getattr(self, key) > 0, f"model.{key}", "must be > 0")
         _require(0.0 <= self.dropout < 1.0, "model.dropout", "must be in [0, 1)")
+        _require(self.attention_dropout == -1.0 or 0.0 <= self.attention_dropout < 1.0, "model.attention_dropout",
+                 "must be in [0, 1), or -1 for the same as model.dropout")
+        _require(0.0 <= self.activation_dropout < 1.0, "model.activation_dropout", "must be in [0, 1)")
+        _require(self.embedding_init in ("uniform", "normal"), "model.embedding_init", "use uniform or normal")
+        _require(0.0 <= self.word_dropout < 1.0, "model.word_dropout", "must be in [0, 1)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,12 +251,28 @@ class TrainConfig:
     early_stopping_patience: int = 3
     validation_rouge_samples: int = 64
     select_by: str = "loss"  # the saved model: loss = lowest val_loss; rouge = highest val_rouge1 of that sample
-    max_minutes: float = 0.0  # 0 = no wall-clock limit
+    max_minutes: float = 0.0  # 0 = no limit; validation counts, the last epoch is validated inside it
+    # the learning-rate curve: auto = sized by max_minutes when set (it ends at the last step the budget
+    # allows, or at the last epoch if that comes first), else by epochs x steps; epochs = by epochs alone
+    schedule_by: str = "auto"  # auto | epochs
+    # A finished model directory to start from instead of random weights (a model trained on an earlier
+    # version of the data): same vocabulary and the same model section, else a one-line error (model/warm_start.py)
+    init_from: str = ""
 
     def __post_init__(self):
         _require(self.batch_size > 0, "train.batch_size", "must be > 0")
         _require(self.epochs > 0, "train.epochs", "must be > 0")
+        _require(self.steps_per_epoch >= 0, "train.steps_per_epoch", "must be >= 0 (0 = one pass over the train split)")
         _require(self.learning_rate > 0, "train.learning_rate", "must be > 0")
+        _require(self.warmup_steps >= 0, "train.warmup_steps", "must be >= 0")
+        _require(self.clip_norm >= 0, "train.clip_norm", "must be >= 0 (0 = no clipping)")
+        _require(self.coverage_loss_weight >= 0, "train.coverage_loss_weight", "must be >= 0")
+        _require(self.shuffle_buffer >= 1, "train.shuffle_buffer", "must be >= 1")
+        _require(all(b > 0 for b in self.bucket_boundaries) and list(self.bucket_boundaries) == sorted(
+            set(self.bucket_boundaries)), "train.bucket_boundaries", "must be increasing lengths > 0")
+        _require(self.seed >= 0, "train.seed", "must be >= 0")
+        _require(self.early_stopping_patience >= 0, "train.early_stopping_patience", "must be >= 0")
+        _require(self.validation_rouge_samples >= 0, "train.validation_rouge_samples", "must be >= 0 (0 = none)")
         _require(self.decay in ("cosine", "constant", "rsqrt"), "train.decay", "use cosine, constant or rsqrt")
         _require(self.mixed_precision in ("auto", "off"), "train.mixed_precision", "use auto or off")
         _require(self.jit_compile in ("auto", "on", "off"), "train.jit_compile", "use auto, on or off")
@@ -249,6 +280,8 @@ class TrainConfig:
                  "use auto, default, mirrored or multi_worker")
         _require(0.0 <= self.label_smoothing < 1.0, "train.label_smoothing", "must be in [0, 1)")
         _require(self.select_by in ("loss", "rouge"), "train.select_by", "use loss or rouge")
+        _require(self.max_minutes >= 0, "train.max_minutes", "must be >= 0 (0 = no limit)")
+        _require(self.schedule_by in ("auto", "epochs"), "train.schedule_by", "use auto or epochs")
         _require(self.select_by != "rouge" or self.validation_rouge_samples > 0, "train.select_by",
                  "rouge needs train.validation_rouge_samples > 0: set it, or use select_by: loss")
 
@@ -263,12 +296,54 @@ class DecodeConfig:
     max_length: int = 100
     length_penalty: float = 1.0  # alpha of the GNMT length normalisation ((5 + len) / 6) ** alpha
     coverage_penalty: float = 0.0  # beta of the GNMT coverage penalty
-    no_repeat_ngram: int = 3  # 0 = off
+    no_repeat_ngram: int = 3  # subword n-grams; 0 = off
+    # A word (SentencePiece pieces from a "▁" piece on; punctuation between words ignored) never follows
+    # itself: "matching matching" cannot be written, whatever its pieces (model/word_repeats.py).
+    no_repeat_word: bool = True
+    # A content word (3+ characters with a letter, not a stop word) that the summary already holds as a word of
+    # one piece cannot begin a word again: "the module of the module" cannot be written (model/word_repeats.py).
+    no_repeat_content_word: bool = False
+    # export applies the settings `sumflow tune-decoding` chose on validation (train.model_dir/decoding.json)
+    # over the config files' decode section; explicit --set decode.KEY=... still win. false = ignore them.
+    use_tuned: bool = True
+    tune: DecodeTuneConfig = dataclasses.field(default_factory=lambda: DecodeTuneConfig())
 
     def __post_init__(self):
         _require(self.method in ("greedy", "beam"), "decode.method", "use greedy or beam")
         _require(self.beam_size >= 1, "decode.beam_size", "must be >= 1")
+        _require(self.max_length >= 1, "decode.max_length", "must be >= 1")
         _require(0 <= self.min_length <= self.max_length, "decode.min_length", "must be in [0, max_length]")
+        _require(self.length_penalty >= 0, "decode.length_penalty", "must be >= 0 (0 = none)")
+        _require(self.coverage_penalty >= 0, "decode.coverage_penalty", "must be >= 0 (0 = none)")
+        _require(self.no_repeat_ngram >= 0, "decode.no_repeat_ngram", "must be >= 0 (0 = off)")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodeTuneConfig:
+    """The grid `sumflow tune-decoding` scores on the validation split (every combination; greedy points
+    ignore length_penalty, so each is scored once). An empty list keeps the decode section's value."""
+
+    beam_size: tuple[int, ...] = (1, 4)  # 1 = greedy
+    length_penalty: tuple[float, ...] = (0.6, 1.0, 2.0)
+    min_length: tuple[int, ...] = ()
+    no_repeat_ngram: tuple[int, ...] = (0, 3)
+    no_repeat_word: tuple[bool, ...] = ()
+    no_repeat_content_word: tuple[bool, ...] = ()
+    documents: int = 500  # validation documents scored (the first by id); 0 = the whole split
+    metric: str = "rouge1"  # the F1 that picks the best point: rouge1 | rouge2 | rougeLsum
+    batch_size: int = 32
+
+    def __post_init__(self):
+        for value in self.beam_size:
+            _require(value >= 1, "decode.tune.beam_size", "every beam size must be >= 1")
+        for value in self.min_length:
+            _require(value >= 0, "decode.tune.min_length", "every min length must be >= 0")
+        for value in self.no_repeat_ngram:
+            _require(value >= 0, "decode.tune.no_repeat_ngram", "every value must be >= 0 (0 = off)")
+        _require(self.documents >= 0, "decode.tune.documents", "must be >= 0 (0 = the whole validation split)")
+        _require(self.metric in ("rouge1", "rouge2", "rougeLsum"), "decode.tune.metric",
+                 "use rouge1, rouge2 or rougeLsum")
+        _require(self.batch_size > 0, "decode.tune.batch_size", "must be > 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,6 +403,9 @@ class EvaluateConfig:
     article_field: str = "article"
     compare: str = ""
     compare_field: str = ""
+    # A reference without a prediction (a document summarize dropped): "fail" refuses the report (exit 3),
+    # "skip" scores the documents that have predictions and lists the others in the report.
+    missing_predictions: str = "fail"
     output_dir: str = "runs/default/evaluation"
 
     def __post_init__(self):
@@ -338,16 +416,31 @@ class EvaluateConfig:
         _require(self.tokenizer in ("unicode", "default"), "evaluate.tokenizer", "use unicode or default")
         _require(0.0 < self.confidence < 1.0, "evaluate.confidence", "must be in (0, 1)")
         _require(self.bootstrap_samples >= 0, "evaluate.bootstrap_samples", "must be >= 0")
+        _require(self.seed >= 0, "evaluate.seed", "must be >= 0")
+        _require(self.lead_words >= 0, "evaluate.lead_words", "must be >= 0 (0 = off)")
         _require(self.reference_split in ("",) + SPLITS, "evaluate.reference_split",
                  f"use one of {SPLITS} (or leave it empty for a JSONL references file)")
         _require(self.lead_k >= 0, "evaluate.lead_k", "must be >= 0 (0 = no lead baseline)")
         _require(self.workers >= 0, "evaluate.workers", "must be >= 0 (0 = one per core)")
         _require(self.examples >= 0, "evaluate.examples", "must be >= 0")
+        _require(self.missing_predictions in ("fail", "skip"), "evaluate.missing_predictions",
+                 "use fail or skip")
         _require(bool(self.output_dir), "evaluate.output_dir", "set an output directory")
+
+
+RUN_DIR_DEFAULT = "runs/default"
+RUN_DIR_TEMPLATE = "{run_dir}"
+# section, key -> the folder of the run directory it defaults to (configs/load.py applies them)
+RUN_PATHS = {("preprocess", "output_dir"): "data", ("train", "data_dir"): "data", ("train", "model_dir"): "model",
+             ("summarize", "model_dir"): "export", ("summarize", "output_dir"): "summaries",
+             ("evaluate", "output_dir"): "evaluation"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    # The run's folder (flax's workdir): the paths below default to folders in it (RUN_PATHS), and a path given
+    # as "{run_dir}/..." is taken inside it, so one setting (--run-dir, or run_dir: in a config) moves a run.
+    run_dir: str = RUN_DIR_DEFAULT
     source: SourceConfig = dataclasses.field(default_factory=SourceConfig)
     clean: CleanConfig = dataclasses.field(default_factory=CleanConfig)
     dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)

@@ -26,7 +26,15 @@ class ExportedModel:
 
     @classmethod
     def load(cls, export_dir: str) -> "ExportedModel":
-        """Raises InputError (one line, exit 3 in the CLI) if `export_dir` holds no sumflow export."""
+        """Raises InputError (one line, exit 3 in the CLI) if `export_dir` holds no sumflow export, LockedError
+        (exit 75) while `sumflow export` writes it (it holds the directory's lock)."""
+        from workspace.readers import shared_lock
+
+        with shared_lock(export_dir, what="the model directory"):
+            return cls._load(export_dir)
+
+    @classmethod
+    def _load(cls, export_dir: str) -> "ExportedModel":
         import os
 
         from workspace.errors import InputError
@@ -38,9 +46,16 @@ class ExportedModel:
         import tensorflow as tf
         import tensorflow_text  # noqa: F401  (registers the SentencePiece ops the graph uses)
 
-        with tf.io.gfile.GFile(info_path) as f:
-            info = fmt.ExportInfo.from_json(f.read())
-        return cls(tf.saved_model.load(export_dir), info, export_dir)
+        try:
+            with tf.io.gfile.GFile(info_path) as f:
+                info = fmt.ExportInfo.from_json(f.read())
+        except Exception as e:  # noqa: BLE001  (a damaged export: one line, exit 3)
+            raise _unloadable(export_dir, fmt.INFO_FILE, e) from None
+        try:
+            module = tf.saved_model.load(export_dir)
+        except Exception as e:  # noqa: BLE001  (TensorFlow raises many types for a damaged file)
+            raise _unloadable(export_dir, _damaged_file(export_dir), e) from None
+        return cls(module, info, export_dir)
 
     def summarize_batch(self, texts: Sequence[str]) -> list[dict]:
         """One call of the graph: {"summary", "source_tokens", "summary_tokens", "truncated"} per text, as is
@@ -72,3 +87,37 @@ class ExportedModel:
             for i, result in zip(batch, self.summarize_batch([cleaned[i] for i in batch])):
                 summaries[i] = result["summary"]
         return summaries
+
+
+def _unloadable(export_dir: str, name: str | None, error: Exception):
+    from workspace.errors import InputError
+
+    lines = str(error).strip().splitlines()
+    reason = f"{type(error).__name__}: {lines[0][:200] if lines else ''}"
+    where = f"{name} is truncated or corrupt ({reason})" if name else reason
+    return InputError(f"cannot load the exported model in {export_dir}: {where}; run `sumflow export` again")
+
+
+def _damaged_file(export_dir: str) -> str | None:
+    """The file of an export that TensorFlow could not load: each one read on its own (after the failure, so a
+    good model pays nothing); None when each reads on its own."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    try:
+        with tf.io.gfile.GFile(f"{export_dir.rstrip('/')}/saved_model.pb", "rb") as f:
+            saved_model_pb2.SavedModel().ParseFromString(f.read())
+    except Exception:  # noqa: BLE001
+        return "saved_model.pb"
+    prefix = f"{export_dir.rstrip('/')}/variables/variables"
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except Exception:  # noqa: BLE001
+        return "variables/variables.index"
+    try:
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception:  # noqa: BLE001
+        shards = sorted(tf.io.gfile.glob(prefix + ".data-*"))
+        return "variables/" + shards[0].rsplit("/", 1)[-1] if len(shards) == 1 else "variables/variables.data-*"
+    return None

@@ -11,7 +11,7 @@ import re
 
 import regex
 
-from contract.text import UNSPACED_CHAR
+from contract.scripts import UNSPACED_CHAR
 
 # Terminal punctuation, then closing quotes/brackets (PTB's '' and -rrb- too, after an optional space),
 # then the whitespace where the text breaks.

@@ -11,6 +11,9 @@ import unicodedata
 
 import regex
 
+from contract import sentences
+from contract.scripts import UNSPACED_CHAR
+
 # Control and invisible format characters -> removed; tabs and other line breaks -> space / newline.
 # (The Basic Multilingual Plane holds every Cc/Cf character that occurs in practice; scanning it costs ~30 ms.)
 _DELETE = {c: None for c in range(0x10000)
@@ -76,9 +79,7 @@ RULES = {"cnn_byline": strip_cnn_byline}
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`: its lines when it has line breaks, else the rule of contract/sentences.py."""
-    from contract.sentences import split_sentences as split
-
-    return split(text)
+    return sentences.split_sentences(text)
 
 
 def sentences_per_line(text: str) -> str:
@@ -86,15 +87,9 @@ def sentences_per_line(text: str) -> str:
     return "\n".join(split_sentences(text))
 
 
-# Scripts written without spaces between words: one Han, Hiragana or Katakana character is one unit (of
-# length limits, near-duplicate shingles and ROUGE tokens). Thai, Lao, Khmer and Burmese are not covered:
-# they have no spaces either, but their characters are not words (README "Known limits").
-UNSPACED_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
 _UNSPACED = regex.compile(UNSPACED_CHAR)
 # A unit: an unspaced-script character, or a run of other word characters (letters, marks, digits, '_').
 _UNIT = regex.compile(UNSPACED_CHAR + r"|[\w--" + UNSPACED_CHAR[1:-1] + "]+", regex.V1)
-
-LENGTH_UNITS = ("auto", "words", "characters")
 
 
 def unspaced_chars(text: str) -> int:
@@ -153,8 +148,3 @@ def _last_letter(text: str) -> str:
         if unicodedata.category(char)[0] in "LN":
             return char
     return ""
-
-
-def word_count(text: str) -> int:
-    """Space-separated words (`length(text, "words")`)."""
-    return len(text.split())

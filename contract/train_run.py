@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import json
 import math
 import os
 
 import yaml
 
+from configs.load import fingerprint
 from configs.schema import Config
 from contract import model_dir as layout
 from contract.manifest import load_manifest
@@ -35,11 +35,32 @@ class TrainResult:
     history: list[dict]
     seconds: float
     monitor: str = "val_loss"  # the figure that selected the saved model (train.select_by)
+    # What the run did (train.json holds them too; a resumed run's earlier parts included):
+    steps: int = 0  # optimizer steps
+    schedule_share: float = 0.0  # how far along its learning-rate curve training ended (1.0 = its end)
+    final_learning_rate: float = 0.0  # the learning rate of the last step
+    minutes: float = 0.0  # wall time used, validation included
+    validation_minutes: float = 0.0  # of which validation: val_loss, validation ROUGE, checkpoint writes
+    budget_minutes: float = 0.0  # train.max_minutes (0 = none)
+    schedule_by: str = "epochs"  # what sized the learning-rate curve: epochs | budget
 
     @property
     def best(self) -> float:
         """The saved model's `monitor` figure: the best of the history."""
         return best_value(self.history, self.monitor)
+
+
+RUN_FIELDS = ("minutes", "validation_minutes", "budget_minutes", "steps", "epochs_run", "schedule_by",
+              "schedule_share", "final_learning_rate")  # what train.json records of a finished run
+
+
+def result_line(result: TrainResult) -> str:
+    """The last line of `sumflow train`: the kept model and what the run did."""
+    budget = f" of {result.budget_minutes:g}" if result.budget_minutes else ""
+    return (f"train: best {result.monitor} {result.best:.4f} over {result.epochs_run} epochs, {result.steps} steps "
+            f"in {result.minutes:.1f}{budget} min ({result.validation_minutes:.1f} validating), "
+            f"{result.schedule_share:.0%} of the learning-rate schedule (sized by {result.schedule_by}), "
+            f"final learning rate {result.final_learning_rate:.3g} -> {result.model_path}")
 
 
 def selection(select_by: str, *, validation: bool) -> tuple[str, str]:
@@ -63,9 +84,7 @@ def lowest_loss(history: list[dict]) -> float:
 
 
 def run_fingerprint(config: Config, data_fingerprint: str) -> str:
-    payload = json.dumps({"model": dataclasses.asdict(config.model), "train": dataclasses.asdict(config.train),
-                          "data": data_fingerprint}, sort_keys=True, default=list)
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+    return fingerprint({"model": config.model, "train": config.train, "data": data_fingerprint})
 
 
 def read_history(history_path: str) -> list[dict]:
@@ -94,8 +113,13 @@ def finished_run(model_dir: str, fingerprint: str) -> TrainResult | None:
             return None
     history = read_history(os.path.join(model_dir, layout.HISTORY))
     monitor, _ = selection(_select_by(model_dir), validation=any("val_loss" in h for h in history))
+    info = {}
+    if os.path.exists(os.path.join(model_dir, layout.TRAIN_INFO)):
+        with open(os.path.join(model_dir, layout.TRAIN_INFO)) as f:
+            info = json.load(f)
+    run = {name: info[name] for name in RUN_FIELDS if name in info and name != "epochs_run"}  # older: absent
     return TrainResult(os.path.join(model_dir, layout.MODEL_FILE), len(history), lowest_loss(history), history,
-                       0.0, monitor)
+                       0.0, monitor, **run)
 
 
 def _select_by(model_dir: str) -> str:

@@ -19,6 +19,7 @@ from configs.schema import Config, EvaluateConfig
 from evaluation import baselines, bootstrap, report, report_html, rouge, summary_stats
 from workspace import outputs
 from workspace.errors import InputError
+from workspace.readers import owning_output, require_complete
 
 SHOWN_IDS = 5  # missing ids listed in an error
 
@@ -39,11 +40,18 @@ class EvaluationSet:
     references: tuple[tuple[str, ...], ...]
     articles: Optional[tuple[str, ...]] = None
     compare: Optional[tuple[str, ...]] = None
+    missing_predictions: tuple[str, ...] = ()  # references left unscored (evaluate.missing_predictions: skip)
 
 
 def read_field(path: str, *, field: str, id_field: str, many: bool = False) -> dict[str, Any]:
     """{id: value of `field`} of a JSONL file (ids as strings). many: a string or a list of strings."""
     values: dict[str, Any] = {}
+    if os.path.isdir(path):
+        found = owning_output(path)
+        example = os.path.join(path, "summaries", "*.jsonl") if found and found[1]["job"] == "summarize" \
+            else os.path.join(path, "*.jsonl")
+        raise EvaluationInputError(f"{path} is a directory; give the JSONL file(s) in it, e.g. '{example}'")
+    require_complete(path, what="evaluate:")
     paths = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
     if not paths:
         raise EvaluationInputError(f"no files match {path}")
@@ -59,6 +67,7 @@ def read_split(data_dir: str, split: str) -> tuple[dict[str, tuple[str, ...]], d
     from contract.tfrecord import read_records
     from workspace.input_files import reading
 
+    require_complete(data_dir, what="evaluate:")
     try:
         manifest = read_manifest(data_dir, verify_vocab=False)
         files = split_paths(data_dir, manifest, split)
@@ -133,8 +142,11 @@ def load_evaluation_set(config: EvaluateConfig) -> EvaluationSet:
     if not predictions:
         raise EvaluationInputError(f"{config.predictions} holds no records")
     ids = tuple(predictions)
+    unscored = tuple(i for i in references if i not in predictions)
+    skip = config.missing_predictions == "skip"
     problems = [_missing(ids, references, "predictions have no reference;", references_path),
-                _missing(list(references), predictions, "references have no prediction;", config.predictions)]
+                None if skip else _missing(list(references), predictions, "references have no prediction;",
+                                           config.predictions)]
     compare = None
     if config.compare or config.compare_field:
         compare_path = config.compare or config.predictions
@@ -149,11 +161,15 @@ def load_evaluation_set(config: EvaluateConfig) -> EvaluationSet:
         problems.append(_missing(ids, articles, "predictions have no article;", config.articles))
     problems = [p for p in problems if p]
     if problems:
-        raise EvaluationInputError(f"inputs do not line up on {config.id_field!r}:\n  " + "\n  ".join(problems))
+        hint = ("; --missing-predictions skip scores only the documents that have predictions"
+                if unscored and not skip else "")
+        raise EvaluationInputError(f"inputs do not line up on {config.id_field!r}{hint}:\n  "
+                                   + "\n  ".join(problems))
     return EvaluationSet(ids=ids, predictions=tuple(predictions.values()),
                          references=tuple(references[i] for i in ids),
                          articles=None if articles is None else tuple(articles[i] for i in ids),
-                         compare=None if compare is None else tuple(compare[i] for i in ids))
+                         compare=None if compare is None else tuple(compare[i] for i in ids),
+                         missing_predictions=unscored if skip else ())
 
 
 def _system_names(config: EvaluateConfig) -> tuple[str, str]:
@@ -223,6 +239,7 @@ def evaluate(data: EvaluationSet, *, config: EvaluateConfig) -> tuple[dict, list
     }
     built = report.build_report(ids=data.ids, metrics=config.metrics, results=results, references=data.references,
                                 reference_stats=reference_stats, histogram=histogram, paired=paired, settings=settings)
+    built["missing_predictions"] = {"count": len(data.missing_predictions), "ids": list(data.missing_predictions)}
     built["examples"] = report.examples(data.ids, articles=data.articles, references=data.references,
                                         predictions=data.predictions, count=config.examples)
     return built, list(report.per_document_rows(data.ids, config.metrics, results))

@@ -17,8 +17,12 @@ from evaluation.rouge import FIELDS
 REPORT_FORMAT = "sumflow.evaluate/v1"
 RANKING_METRIC = "rougeLsum"  # worst/best documents; the first metric when it is not computed
 SHOWN = 5  # worst and best documents listed
+SHOWN_MISSING = 5  # ids of unscored references named in report.md and report.html
 BAR_WIDTH = 40
 LABELS = {"rouge1": "R-1", "rouge2": "R-2", "rougeL": "R-L", "rougeLsum": "R-Lsum"}
+REPETITION_KEYS = ("summaries_with_back_to_back_word", "summaries_with_repeated_content_word")
+REPETITION_NOTE = ("Word back to back: a word (as ROUGE tokenizes, unstemmed) follows itself; repeated content "
+                   "word: a word of 3 or more characters with a letter, not a stop word, occurs twice.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +53,10 @@ def _text_stats(stats: dict) -> dict:
             "novel_ngrams": None if novel is None else {str(n): rate for n, rate in novel.items()},
             "repeated_ngrams": {str(n): rate for n, rate in stats["repeated"].items()},
             "summaries_with_repeat": {str(n): share for n, share in stats["with_repeat"].items()},
-            "empty": stats["empty"]}
+            "empty": stats["empty"],
+            # shares of summaries (evaluation/summary_stats.py defines both)
+            "summaries_with_back_to_back_word": stats["back_to_back"],
+            "summaries_with_repeated_content_word": stats["repeated_content_word"]}
 
 
 def _system_entry(result: SystemResult, metrics: Sequence[str]) -> dict:
@@ -134,7 +141,8 @@ def per_document_rows(ids: Sequence[str], metrics: Sequence[str],
 
 # --- Markdown ---------------------------------------------------------------------------------------------
 
-def _pct(value: Optional[float], digits: int = 2) -> str:
+def pct(value: Optional[float], digits: int = 2) -> str:
+    """A share (0..1) as a percentage with `digits` decimals, "–" for none: report.md and report.html."""
     return "–" if value is None else f"{100 * value:.{digits}f}"
 
 
@@ -166,8 +174,8 @@ def render_table(report: dict) -> str:
         cells = [escape(entry["name"])]
         for metric in metrics:
             f = entry["scores"][metric]["fmeasure"]
-            interval = "" if f["low"] is None else f" [{_pct(f['low'])}, {_pct(f['high'])}]"
-            cells.append(_pct(f["mean"]) + interval)
+            interval = "" if f["low"] is None else f" [{pct(f['low'])}, {pct(f['high'])}]"
+            cells.append(pct(f["mean"]) + interval)
         rows.append(cells)
     return "\n".join(_table(["system"] + [f"{LABELS[m]} F1" for m in metrics], rows))
 
@@ -185,6 +193,18 @@ def _histogram_lines(histogram: dict) -> list[str]:
     return lines + ["```"]
 
 
+def missing_note(report: dict, quote=repr) -> str:
+    """One sentence on the references left unscored for want of a prediction ("" when none were); `quote`
+    writes an id (escaped for the page it goes on)."""
+    missing = report.get("missing_predictions") or {"count": 0, "ids": []}
+    if not missing["count"]:
+        return ""
+    shown = ", ".join(quote(i) for i in missing["ids"][:SHOWN_MISSING])
+    more = ", ..." if missing["count"] > SHOWN_MISSING else ""
+    return (f"{missing['count']} references had no prediction and were not scored (--missing-predictions "
+            f"skip): {shown}{more}; every id is in report.json, missing_predictions.")
+
+
 def render_markdown(report: dict) -> str:
     metrics, settings = report["metrics"], report["settings"]
     labels = [LABELS[m] for m in metrics]
@@ -195,14 +215,16 @@ def render_markdown(report: dict) -> str:
            f"{report['documents']} documents; rouge-score {settings['rouge_score_version']}, tokenizer "
            f"`{settings['tokenizer']}`, stemming {'on' if settings['use_stemmer'] else 'off'}; {ci}. "
            "Scores x100.", ""]
+    if missing_note(report):
+        out += [missing_note(report, quote=lambda i: escape(repr(i))), ""]
     split = settings["split_by_regex"]
     if split["predictions"] or split["references"]:
         out += [f"For ROUGE-Lsum, {split['predictions']} predictions and {split['references']} references had "
                 "no newline and were split into sentences by the regex splitter (contract/sentences.py).", ""]
     out += ["## F1 [confidence interval]", "", render_table(report), "", "## Precision / recall", ""]
     out += _table(["system"] + [f"{label} P / R" for label in labels],
-                  [[escape(e["name"])] + [f"{_pct(e['scores'][m]['precision']['mean'])} / "
-                                  f"{_pct(e['scores'][m]['recall']['mean'])}" for m in metrics]
+                  [[escape(e["name"])] + [f"{pct(e['scores'][m]['precision']['mean'])} / "
+                                  f"{pct(e['scores'][m]['recall']['mean'])}" for m in metrics]
                    for e in systems.values()])
     paired = report["paired_test"]
     if paired:
@@ -210,7 +232,7 @@ def render_markdown(report: dict) -> str:
                 f"p-value of \"{escape(paired['a'])} is not better\" ({paired['samples']} resamples, seed "
                 f"{paired['seed']}); F1 difference x100.", ""]
         out += _table(["metric", "Δ F1", "interval", "p-value", "A wins"],
-                      [[LABELS[m], _pct(t["delta"]), f"[{_pct(t['low'])}, {_pct(t['high'])}]", f"{t['p_value']:.4f}",
+                      [[LABELS[m], pct(t["delta"]), f"[{pct(t['low'])}, {pct(t['high'])}]", f"{t['p_value']:.4f}",
                         f"{100 * t['a_wins']:.1f}%"] for m, t in paired["metrics"].items()])
     texts = list(systems.values()) + [dict(report["reference"], name="reference")]
     out += ["", "## Lengths (tokens)", ""]
@@ -222,18 +244,19 @@ def render_markdown(report: dict) -> str:
     if report["reference"]["novel_ngrams"] is not None:
         out += ["", "## Novel n-grams (% of a summary's n-grams not in its article)", ""]
         out += _table(["text"] + [f"{n}-grams" for n in orders],
-                      [[escape(e["name"])] + [_pct(e["novel_ngrams"][n], 1) for n in orders] for e in texts])
+                      [[escape(e["name"])] + [pct(e["novel_ngrams"][n], 1) for n in orders] for e in texts])
     out += ["", "## Repeated n-grams (% of a summary's n-grams that repeat one earlier in it)", ""]
     out += _table(["text"] + [f"{n}-grams" for n in orders],
-                  [[escape(e["name"])] + [_pct(e["repeated_ngrams"][n], 1) for n in orders] for e in texts])
-    out += ["", "## Degenerate summaries (% of summaries)", ""]
-    out += _table(["text", "empty"] + [f"with a repeated {n}-gram" for n in orders],
-                  [[escape(e["name"]), _pct(e["empty"], 1)] + [_pct(e["summaries_with_repeat"][n], 1) for n in orders]
-                   for e in texts])
+                  [[escape(e["name"])] + [pct(e["repeated_ngrams"][n], 1) for n in orders] for e in texts])
+    out += ["", "## Degenerate summaries (% of summaries)", "", REPETITION_NOTE, ""]
+    out += _table(["text", "empty", "word back to back", "repeated content word"]
+                  + [f"with a repeated {n}-gram" for n in orders],
+                  [[escape(e["name"]), pct(e["empty"], 1)] + [pct(e[key], 1) for key in REPETITION_KEYS]
+                   + [pct(e["summaries_with_repeat"][n], 1) for n in orders] for e in texts])
     for title, rows in (("Worst", report["worst"]), ("Best", report["best"])):
         out += ["", f"## {title} {len(rows)} documents by {LABELS[report['ranked_by']]} F1 "
                     f"({escape(systems['system']['name'])})", ""]
         out += _table(["id"] + labels + ["prediction", "reference"],
-                      [[_cell(r["id"], 40)] + [_pct(r[m]) for m in metrics] + [_cell(r["prediction"]),
+                      [[_cell(r["id"], 40)] + [pct(r[m]) for m in metrics] + [_cell(r["prediction"]),
                                                                              _cell(r["reference"])] for r in rows])
     return "\n".join(out) + "\n"

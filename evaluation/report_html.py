@@ -16,9 +16,9 @@ from typing import Sequence
 
 import regex
 
-from contract.text import UNSPACED_CHAR
+from contract.scripts import UNSPACED_CHAR
 from evaluation import svg
-from evaluation.report import LABELS, _pct
+from evaluation.report import LABELS, REPETITION_KEYS, REPETITION_NOTE, pct, missing_note
 from evaluation.rouge import RougeTokenizer
 
 F1_BINS = 20  # per-document F1 histogram: bins of 5 points
@@ -62,8 +62,8 @@ def highlight(text: str, other: str, *, tokenizer: RougeTokenizer) -> str:
 
 
 def _f1_cell(f: dict) -> str:
-    interval = "" if f["low"] is None else f' <span class="ci">[{_pct(f["low"])}, {_pct(f["high"])}]</span>'
-    return f'<td class="num">{_pct(f["mean"])}{interval}</td>'
+    interval = "" if f["low"] is None else f' <span class="ci">[{pct(f["low"])}, {pct(f["high"])}]</span>'
+    return f'<td class="num">{pct(f["mean"])}{interval}</td>'
 
 
 def _score_table(report: dict) -> list[str]:
@@ -84,9 +84,20 @@ def _paired_table(paired: dict) -> list[str]:
            f'{paired["seed"]}); F1 difference x100.</p>',
            "<table><tr><th>metric</th><th>&Delta; F1</th><th>interval</th><th>p-value</th><th>A wins</th></tr>"]
     for metric, t in paired["metrics"].items():
-        out.append(f'<tr><td>{LABELS[metric]}</td><td class="num">{_pct(t["delta"])}</td>'
-                   f'<td class="num">[{_pct(t["low"])}, {_pct(t["high"])}]</td>'
+        out.append(f'<tr><td>{LABELS[metric]}</td><td class="num">{pct(t["delta"])}</td>'
+                   f'<td class="num">[{pct(t["low"])}, {pct(t["high"])}]</td>'
                    f'<td class="num">{t["p_value"]:.4f}</td><td class="num">{100 * t["a_wins"]:.1f}%</td></tr>')
+    return out + ["</table>"]
+
+
+def _repetition_table(report: dict) -> list[str]:
+    """Shares of empty summaries and of summaries that repeat a word, per system and for the references."""
+    texts = list(report["systems"].values()) + [dict(report["reference"], name="reference")]
+    out = ["<h2>Degenerate summaries (% of summaries)</h2>", f'<p class="note">{escape(REPETITION_NOTE)}</p>',
+           "<table><tr><th>text</th><th>empty</th><th>word back to back</th><th>repeated content word</th></tr>"]
+    for entry in texts:
+        out.append(f'<tr><td>{escape(entry["name"])}</td><td class="num">{pct(entry["empty"], 1)}</td>'
+                   + "".join(f'<td class="num">{pct(entry[key], 1)}</td>' for key in REPETITION_KEYS) + "</tr>")
     return out + ["</table>"]
 
 
@@ -135,7 +146,7 @@ def _documents(report: dict, title: str, ranked: Sequence[dict], tokenizer: Roug
     system = escape(report["systems"]["system"]["name"])
     out = [f"<h2>{title} {len(ranked)} documents by {LABELS[report['ranked_by']]} F1 ({system})</h2>"]
     for row in ranked:
-        figures = ", ".join(f"{LABELS[m]} {_pct(row[m])}" for m in metrics)
+        figures = ", ".join(f"{LABELS[m]} {pct(row[m])}" for m in metrics)
         out.append(f'<div class="doc"><h3>{escape(str(row["id"]))} <span class="scores">{figures}</span></h3>'
                    '<div class="pair"><div><b>summary</b><p>'
                    + highlight(row["prediction"], row["reference"], tokenizer=tokenizer)
@@ -159,10 +170,13 @@ def render_html(report: dict, rows: Sequence[dict]) -> str:
            f'tokenizer <code>{escape(settings["tokenizer"])}</code>, stemming '
            f'{"on" if settings["use_stemmer"] else "off"}; {ci}. Scores x100. Precision, recall and n-gram '
            "rates are in report.md, every figure in report.json.</p>",
+           *([f'<p class="note">{missing_note(report, quote=lambda i: escape(repr(i)))}</p>']
+             if missing_note(report) else []),
            "<h2>F1 [confidence interval]</h2>"]
     out += _score_table(report)
     if report["paired_test"]:
         out += _paired_table(report["paired_test"])
+    out += _repetition_table(report)
     out += ["<h2>Distributions</h2>"] + _plots(report, rows)
     out += _documents(report, "Worst", report["worst"], tokenizer)
     out += _documents(report, "Best", report["best"], tokenizer)

@@ -22,7 +22,7 @@ import regex
 
 from evaluation.parallel import map_chunks
 from contract.sentences import lsum_text
-from contract.text import UNSPACED_CHAR
+from contract.scripts import UNSPACED_CHAR
 
 METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 TOKENIZERS = ("unicode", "default")

@@ -1,7 +1,14 @@
-"""Text statistics of summaries that ROUGE does not show: length, novel n-grams, repeated n-grams.
+"""Text statistics of summaries that ROUGE does not show: length, novel n-grams, repeated n-grams and words.
 
 Counted on `RougeTokenizer` tokens without stemming (lowercased words as ROUGE sees them), n = 1..4.
 Rates are pooled over the corpus (all n-grams of all summaries), not means of per-document rates.
+
+Degenerate repetition, as shares of summaries:
+  back_to_back           some token follows itself ("matching matching"; punctuation between them does not
+                         count, as ROUGE's tokens have none).
+  repeated_content_word  some content word occurs twice anywhere in the summary. A content word is a token
+                         of at least 3 characters with at least one letter that is not in `STOP_WORDS` (a
+                         small English list; other languages' function words count as content words).
 """
 
 from __future__ import annotations
@@ -13,6 +20,25 @@ import numpy as np
 from evaluation.rouge import RougeTokenizer
 
 ORDERS = (1, 2, 3, 4)
+CONTENT_MIN_CHARS = 3
+STOP_WORDS = frozenset("""
+    the and for are but not you all any can had her was one our out has him his how its may new now see two
+    who did get let put say she too use from that this with have they will your what when were been than them
+    then there their these those which would could should about into over some such only also very just more
+    most other after before where while each both same own per via upon whom whose here because
+    """.split())
+
+
+def is_content_word(token: str) -> bool:
+    """A ROUGE token that carries content: >= CONTENT_MIN_CHARS characters, a letter, not a stop word."""
+    return len(token) >= CONTENT_MIN_CHARS and token not in STOP_WORDS and any(c.isalpha() for c in token)
+
+
+def repetition(tokens: Sequence[str]) -> tuple[bool, bool]:
+    """(a token follows itself, a content word occurs twice) for one summary's tokens."""
+    back_to_back = any(a == b for a, b in zip(tokens, tokens[1:]))
+    content = [t for t in tokens if is_content_word(t)]
+    return back_to_back, len(content) != len(set(content))
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
@@ -27,12 +53,13 @@ def article_index(articles: Sequence[str], *, tokenizer: RougeTokenizer) -> list
 def summary_stats(summaries: Sequence[str], *, tokenizer: RougeTokenizer,
                   articles: Optional[Sequence[str]] = None) -> dict:
     """{"length": per-summary token counts (list), "novel": {n: rate} or None, "repeated": {n: rate},
-    "with_repeat": {n: share}, "empty": share}.
+    "with_repeat": {n: share}, "empty": share, "back_to_back": share, "repeated_content_word": share}.
 
     novel[n]: share of the summaries' n-grams that do not occur in their article (None without articles).
     repeated[n]: share of the summaries' n-grams that repeat an earlier n-gram of the same summary.
     with_repeat[n]: share of the summaries that hold some n-gram twice (degenerate repetition at n=3).
     empty: share of the summaries without a token.
+    back_to_back, repeated_content_word: shares of the summaries with such a repetition (see the module doc).
     articles: `article_index` of the articles, in the order of `summaries`.
     """
     lengths = []
@@ -40,9 +67,13 @@ def summary_stats(summaries: Sequence[str], *, tokenizer: RougeTokenizer,
     novel = dict.fromkeys(ORDERS, 0)
     repeated = dict.fromkeys(ORDERS, 0)
     with_repeat = dict.fromkeys(ORDERS, 0)
+    back_to_back = repeated_content = 0
     for i, summary in enumerate(summaries):
         tokens = tokenizer.tokenize(summary)
         lengths.append(len(tokens))
+        adjacent, content = repetition(tokens)
+        back_to_back += adjacent
+        repeated_content += content
         for n in ORDERS:
             grams = _ngrams(tokens, n)
             total[n] += len(grams)
@@ -57,6 +88,8 @@ def summary_stats(summaries: Sequence[str], *, tokenizer: RougeTokenizer,
         "repeated": {n: repeated[n] / max(total[n], 1) for n in ORDERS},
         "with_repeat": {n: with_repeat[n] / max(len(summaries), 1) for n in ORDERS},
         "empty": sum(1 for length in lengths if length == 0) / max(len(summaries), 1),
+        "back_to_back": back_to_back / max(len(summaries), 1),
+        "repeated_content_word": repeated_content / max(len(summaries), 1),
     }
 
 

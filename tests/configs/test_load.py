@@ -57,3 +57,26 @@ def test_the_transformer_layer_keeps_the_datasets_settings():
     assert (base.model.architecture, layered.model.architecture) == ("rnn", "transformer")
     assert layered.source == base.source and layered.decode == base.decode
     assert layered.train.data_dir == base.train.data_dir and layered.train.model_dir != base.train.model_dir
+
+
+def test_a_section_set_to_a_value_is_an_error_even_when_options_fill_it_later():
+    """`--set summarize=5 -i docs.jsonl -o out`: the options' keys land in a section the override made a value."""
+    with pytest.raises(ConfigError) as e:
+        load_config([], ["summarize=5"], {"summarize.inputs": ["docs.jsonl"], "summarize.output_dir": "out"})
+    assert str(e.value) == "summarize: expected a section (mapping), got 5"
+    with pytest.raises(ConfigError) as e:
+        load_config([], ["source.split_paths=3", "source.split_paths.train=t.jsonl"])
+    assert str(e.value) == "source.split_paths: expected a section (mapping), got 3"
+
+
+def test_an_empty_section_in_a_file_is_filled_by_the_options(tmp_path):
+    (tmp_path / "c.yaml").write_text("summarize:\n")  # a section with nothing under it yet: YAML's null
+    assert load_config([str(tmp_path / "c.yaml")], [], {"summarize.output_dir": "out"}).summarize.output_dir == "out"
+
+
+@pytest.mark.parametrize("name", ["jsonl", "zh"])
+def test_the_jsonl_configs_take_their_files_from_split_paths_alone(name):
+    config = load_config([name], ["source.split_paths.train=t.jsonl", "source.split_paths.test=s.jsonl"])
+    assert config.source.paths == () and config.source.split_paths == {"train": "t.jsonl", "test": "s.jsonl"}
+    assert load_config([name], [], {"source.paths": ["dump/*.jsonl"]}).source.paths == ("dump/*.jsonl",)
+    assert load_config([name]).source.paths == ()  # train, export, summarize -c jsonl need no input files

@@ -51,14 +51,17 @@ def test_sections_are_frozen():
 
 def test_to_dict_is_plain_data():
     d = to_dict(Config())
-    assert list(d) == ["source", "clean", "dedup", "split", "tokenizer", "preprocess", "model", "train", "decode",
+    assert list(d) == ["run_dir", "source", "clean", "dedup", "split", "tokenizer", "preprocess", "model", "train", "decode",
                        "summarize", "evaluate"]
     assert d["train"]["bucket_boundaries"] == [50, 100, 200, 300]
     assert d["evaluate"]["metrics"] == ["rouge1", "rouge2", "rougeL", "rougeLsum"]
     assert d["split"] == {"train": 0.9, "validation": 0.05, "test": 0.05, "salt": "sumflow"}
-    assert to_dict(DecodeConfig(method="greedy")) == {"method": "greedy", "beam_size": 4, "min_length": 1,
-                                                      "max_length": 100, "length_penalty": 1.0,
-                                                      "coverage_penalty": 0.0, "no_repeat_ngram": 3}
+    assert to_dict(DecodeConfig(method="greedy")) == {
+        "method": "greedy", "beam_size": 4, "min_length": 1, "max_length": 100, "length_penalty": 1.0,
+        "coverage_penalty": 0.0, "no_repeat_ngram": 3, "no_repeat_word": True, "no_repeat_content_word": False,
+        "use_tuned": True,
+        "tune": {"beam_size": [1, 4], "length_penalty": [0.6, 1.0, 2.0], "min_length": [], "no_repeat_ngram": [0, 3],
+                 "no_repeat_word": [], "no_repeat_content_word": [], "documents": 500, "metric": "rouge1", "batch_size": 32}}
 
 
 @pytest.mark.parametrize("override, message", [
@@ -66,7 +69,7 @@ def test_to_dict_is_plain_data():
     ("tokenizer.vocab_sise=10", "tokenizer.vocab_sise: unknown key (did you mean tokenizer.vocab_size?); known keys: "
                                 "model_path, model_type, vocab_size, character_coverage, byte_fallback, "
                                 "sample_documents, seed"),
-    ("nosection.x=1", "nosection: unknown key; known keys: source, clean, dedup, split, tokenizer, preprocess, "
+    ("nosection.x=1", "nosection: unknown key; known keys: run_dir, source, clean, dedup, split, tokenizer, preprocess, "
                       "model, train, decode, summarize, evaluate"),
     # a bad type
     ("tokenizer.vocab_size=true", "tokenizer.vocab_size: expected int, got True"),
@@ -79,14 +82,13 @@ def test_to_dict_is_plain_data():
     ("source.split_paths.dev=x", "source.split_paths.dev: split must be one of ('train', 'validation', 'test')"),
     ("source.format=tfds", "source.tfds_name: set the TFDS dataset name (e.g. cnn_dailymail) when source.format is "
                            "tfds"),
-    ("source.format=jsonl", "source.paths: give input files with source.paths or source.split_paths for format "
-                            "jsonl"),
     ("source.builtin_max_records=-1", "source.builtin_max_records: must be >= 0"),
     ("clean.unicode_form=NFX", "clean.unicode_form: use NFKC (default), NFC, NFD, NFKD or '' for none"),
     ("clean.rules=[x]", "clean.rules: unknown rule 'x'; known: ('cnn_byline',)"),
     ("clean.min_article_words=20000", "clean.min_article_words: must be >= 0 and <= clean.max_article_words"),
     ("clean.min_summary_words=-1", "clean.min_summary_words: must be >= 0 and <= clean.max_summary_words"),
     ("dedup.shingle_words=0", "dedup.shingle_words: must be >= 1"),
+    ("dedup.num_perm=0", "dedup.num_perm: must be >= 1"),
     ("dedup.bands=5", "dedup.bands: dedup.num_perm (64) must be a multiple of dedup.bands (5)"),
     ("dedup.threshold=0", "dedup.threshold: must be in (0, 1]"),
     ("split.train=1.1", "split: train + validation + test must be 1.0 and each >= 0 (got 1.2)"),
@@ -94,6 +96,8 @@ def test_to_dict_is_plain_data():
     ("tokenizer.vocab_size=299", "tokenizer.vocab_size: must be >= 300 (byte fallback alone needs 256 pieces)"),
     ("tokenizer.character_coverage=0.5", "tokenizer.character_coverage: must be in [0.9, 1]"),
     ("tokenizer.sample_documents=0", "tokenizer.sample_documents: must be > 0"),
+    ("tokenizer.seed=-1", "tokenizer.seed: must be >= 0"),
+    ("preprocess.direct_num_workers=-2", "preprocess.direct_num_workers: must be >= 0 (0 = one per core)"),
     ("preprocess.output_dir=", "preprocess.output_dir: set an output directory"),
     ("preprocess.direct_running_mode=x",
      "preprocess.direct_running_mode: use in_memory, multi_threading or multi_processing"),
@@ -103,6 +107,16 @@ def test_to_dict_is_plain_data():
     ("train.batch_size=0", "train.batch_size: must be > 0"),
     ("train.epochs=0", "train.epochs: must be > 0"),
     ("train.learning_rate=0", "train.learning_rate: must be > 0"),
+    ("train.steps_per_epoch=-1", "train.steps_per_epoch: must be >= 0 (0 = one pass over the train split)"),
+    ("train.warmup_steps=-5", "train.warmup_steps: must be >= 0"),
+    ("train.clip_norm=-1", "train.clip_norm: must be >= 0 (0 = no clipping)"),
+    ("train.coverage_loss_weight=-0.5", "train.coverage_loss_weight: must be >= 0"),
+    ("train.shuffle_buffer=0", "train.shuffle_buffer: must be >= 1"),
+    ("train.bucket_boundaries=[100, 50]", "train.bucket_boundaries: must be increasing lengths > 0"),
+    ("train.bucket_boundaries=[0, 50]", "train.bucket_boundaries: must be increasing lengths > 0"),
+    ("train.seed=-1", "train.seed: must be >= 0"),
+    ("train.early_stopping_patience=-1", "train.early_stopping_patience: must be >= 0"),
+    ("train.validation_rouge_samples=-1", "train.validation_rouge_samples: must be >= 0 (0 = none)"),
     ("train.decay=linear", "train.decay: use cosine, constant or rsqrt"),
     ("train.mixed_precision=fp16", "train.mixed_precision: use auto or off"),
     ("train.jit_compile=yes", "train.jit_compile: expected str, got True"),  # YAML's yes is a bool
@@ -112,6 +126,10 @@ def test_to_dict_is_plain_data():
     ("train.select_by=bleu", "train.select_by: use loss or rouge"),
     ("decode.method=sample", "decode.method: use greedy or beam"),
     ("decode.beam_size=0", "decode.beam_size: must be >= 1"),
+    ("decode.max_length=-1", "decode.max_length: must be >= 1"),
+    ("decode.max_length=0", "decode.max_length: must be >= 1"),
+    ("decode.length_penalty=-1", "decode.length_penalty: must be >= 0 (0 = none)"),
+    ("decode.coverage_penalty=-0.2", "decode.coverage_penalty: must be >= 0 (0 = none)"),
     ("decode.min_length=101", "decode.min_length: must be in [0, max_length]"),
     ("summarize.duplicate_ids=x", "summarize.duplicate_ids: use drop or keep"),
     ("summarize.format=csv", "summarize.format: use jsonl, text_dir or tfrecord"),
@@ -122,6 +140,8 @@ def test_to_dict_is_plain_data():
     ("evaluate.tokenizer=x", "evaluate.tokenizer: use unicode or default"),
     ("evaluate.confidence=1", "evaluate.confidence: must be in (0, 1)"),
     ("evaluate.bootstrap_samples=-1", "evaluate.bootstrap_samples: must be >= 0"),
+    ("evaluate.seed=-1", "evaluate.seed: must be >= 0"),
+    ("evaluate.lead_words=-4", "evaluate.lead_words: must be >= 0 (0 = off)"),
     ("evaluate.reference_split=dev", "evaluate.reference_split: use one of ('train', 'validation', 'test') (or "
                                      "leave it empty for a JSONL references file)"),
     ("evaluate.lead_k=-1", "evaluate.lead_k: must be >= 0 (0 = no lead baseline)"),
@@ -163,7 +183,9 @@ def test_valid_combinations_the_checks_allow():
     assert SourceConfig(format="tfds", tfds_name="cnn_dailymail").paths == ()  # tfds needs no paths
     assert SourceConfig(format="csv", split_paths={"train": "t.csv"}).paths == ()  # split_paths replace paths
     assert TokenizerConfig(vocab_size=100, model_path="my.model").vocab_size == 100  # a reused model's size
-    assert DecodeConfig(min_length=0, max_length=0).max_length == 0
+    assert DecodeConfig(min_length=0, max_length=1).max_length == 1
+    assert SourceConfig(format="jsonl").paths == ()  # the input may come with -i: preprocess checks it
+    assert TrainConfig(warmup_steps=0, clip_norm=0.0, early_stopping_patience=0).clip_norm == 0.0
     assert EvaluateConfig(reference_split="test").reference_split == "test"
     assert TrainConfig(label_smoothing=0.0, learning_rate=1e-9).learning_rate == 1e-9
 

@@ -12,7 +12,7 @@ def test_the_names_of_a_model_directory():
 
 def test_files_lists_everything_training_writes_with_folders_marked():
     assert layout.FILES == ("model.keras", "best.weights.h5", "backup/", "history.csv", "logs/", "vocab.model",
-                            "train.json", "config.yaml", "_COMPLETE")
+                            "train.json", "config.yaml", "decoding.json", "_COMPLETE")
     assert [name for name in layout.FILES if name.endswith("/")] == ["backup/", "logs/"]
     assert len(set(layout.FILES)) == len(layout.FILES)
 
@@ -26,5 +26,5 @@ def test_a_finished_run_holds_files_training_writes_and_the_completion_marker_la
 def test_the_module_docstring_lists_exactly_the_files():
     listed = re.findall(r"^  (\S+)\s{2,}", layout.__doc__, flags=re.MULTILINE)
     assert listed == ["model.keras", "best.weights.h5", "backup/", "history.csv", "logs/", "vocab.model",
-                      "train.json", "config.yaml", "_COMPLETE"]
+                      "train.json", "config.yaml", "decoding.json", "_COMPLETE"]
     assert tuple(listed) == layout.FILES

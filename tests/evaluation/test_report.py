@@ -11,7 +11,8 @@ IDS = ["d1", "d2", "d3", "d4", "d5", "d6"]
 REFERENCES = [[f"reference {i}"] for i in range(6)]
 STATS = {"length": [3, 4, 5, 6, 7, 8], "novel": {1: 0.5, 2: 0.75, 3: 1.0, 4: 1.0},
          "repeated": {1: 0.25, 2: 0.0, 3: 0.0, 4: 0.0},
-         "with_repeat": {1: 0.5, 2: 0.0, 3: 0.0, 4: 0.0}, "empty": 0.0}
+         "with_repeat": {1: 0.5, 2: 0.0, 3: 0.0, 4: 0.0}, "empty": 0.0, "back_to_back": 0.125,
+         "repeated_content_word": 0.25}
 
 
 def _result(role, name, f_values, *, intervals=True):
@@ -50,6 +51,7 @@ def test_report_holds_every_figure():
                                                                          "high": None}
     assert mine["length"] == {"mean": 5.5, "median": 5.5, "min": 3, "max": 8}
     assert mine["novel_ngrams"] == {"1": 0.5, "2": 0.75, "3": 1.0, "4": 1.0}
+    assert (mine["summaries_with_back_to_back_word"], mine["summaries_with_repeated_content_word"]) == (0.125, 0.25)
     assert report["documents"] == 6 and report["ranked_by"] == "rougeLsum"
 
 
@@ -71,6 +73,7 @@ def test_markdown_page():
     assert "0 predictions and 2 references had no newline" in page
     assert "| d1 | 10.00 | 10.00 | summary 0 / line two | reference 0 |" in page
     assert "| reference | 50.0 | 75.0 | 100.0 | 100.0 |" in page  # novel n-grams
+    assert "| mine | 0.0 | 12.5 | 25.0 | 50.0 | 0.0 | 0.0 | 0.0 |" in page  # empty, words, then n-grams
     assert "        0-4 " + "█" * 20 + " " * 21 + "2\n" in page  # bars scaled to the largest count
     assert "       >= 5 " + "█" * 40 + " 4\n" in page
     assert render_table(report).splitlines()[0] == "| system | R-1 F1 | R-Lsum F1 |"

@@ -10,7 +10,8 @@ from evaluation.rouge import RougeTokenizer
 
 METRICS = ("rouge1", "rougeLsum")
 STATS = {"length": [3, 4, 5, 6, 7, 8], "novel": None, "repeated": {1: 0.25, 2: 0.0, 3: 0.0, 4: 0.0},
-         "with_repeat": {1: 0.5, 2: 0.0, 3: 0.0, 4: 0.0}, "empty": 0.0}
+         "with_repeat": {1: 0.5, 2: 0.0, 3: 0.0, 4: 0.0}, "empty": 0.0, "back_to_back": 0.125,
+         "repeated_content_word": 0.25}
 SETTINGS = {"metrics": list(METRICS), "tokenizer": "unicode", "use_stemmer": True, "bootstrap_samples": 10,
             "confidence": 0.95, "seed": 0, "lead_k": 3, "rouge_score_version": "0.1.2",
             "split_by_regex": {"predictions": 0, "references": 0}}
@@ -55,6 +56,13 @@ def test_the_table_shows_every_system_and_its_f1_as_in_report_md():
             '<td class="num">0.0200</td><td class="num">97.0%</td></tr>') in page
     assert "<h2>Paired bootstrap test: mine vs lead-3</h2>" in page
     assert "Paired bootstrap" not in render_html(*make_report(paired=False))
+
+
+def test_the_shares_of_summaries_that_repeat_a_word():
+    page = render_html(*make_report())
+    assert "<th>word back to back</th><th>repeated content word</th>" in page
+    assert ('<tr><td>mine</td><td class="num">0.0</td><td class="num">12.5</td><td class="num">25.0</td></tr>'
+            in page)
 
 
 def test_plots_are_inline_svg():

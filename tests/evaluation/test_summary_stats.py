@@ -3,7 +3,7 @@
 import pytest
 
 from evaluation.rouge import RougeTokenizer
-from evaluation.summary_stats import article_index, length_histogram, summary_stats
+from evaluation.summary_stats import article_index, is_content_word, length_histogram, summary_stats
 
 PLAIN = RougeTokenizer(use_stemmer=False)
 
@@ -36,6 +36,24 @@ def test_the_share_of_summaries_with_a_repeat_and_of_empty_ones():
     assert stats["with_repeat"] == {1: 2 / 4, 2: 1 / 4, 3: 1 / 4, 4: 0.0}
     assert stats["empty"] == 1 / 4
     assert summary_stats([], tokenizer=PLAIN)["empty"] == 0.0
+
+
+def test_words_repeated_back_to_back_and_repeated_content_words():
+    summaries = ["Return first matching matching Enum class.",  # back to back (and a repeated content word)
+                 "the cat and the dog",  # "the" twice: a stop word, not back to back
+                 "Parse the file, then parse it again",  # "parse" twice: a content word (case folded)
+                 "it is is it",  # back to back, but no content word
+                 "go go. on",  # back to back across punctuation ("go" has 2 characters: no content word)
+                 "123 123x 123 ab ab1"]  # digits alone are no content word; "ab1" is not "ab"
+    stats = summary_stats(summaries, tokenizer=PLAIN)
+    assert stats["back_to_back"] == 3 / 6
+    assert stats["repeated_content_word"] == 2 / 6
+    assert summary_stats([], tokenizer=PLAIN)["back_to_back"] == 0.0
+
+
+def test_content_words():
+    assert [is_content_word(t) for t in ("enum", "the", "its", "ok", "123", "x86", "und")] == [
+        True, False, False, False, False, True, True]
 
 
 def test_length_histogram_shares_bins_and_keeps_an_overflow_bin():
