@@ -1,7 +1,9 @@
 """`sumflow summarize`: a Beam batch-inference job writing a summary for every document of a dump.
 
-Exit codes: 0 done (or already complete: nothing to do), 1 the pipeline failed, 2 bad usage or config,
-3 unusable input or model, 75 the output directory is locked by another run.
+Exit codes: 0 done (or already complete: nothing to do), 1 the pipeline failed, 2 bad usage or config (an
+empty --text or stdin, --format text_dir given a file), 3 unusable input or model (no document summarized,
+the model changed during the run), 75 the output directory is locked by another run, or the model directory
+by `sumflow export`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def command(configs, overrides, inputs, fmt, model_dir, output_dir, force, allow
     Output rows: {"id", "summary", "model", "source_tokens", "summary_tokens", "truncated"}.
     Documents longer than the model reads are truncated by default; --set summarize.long_documents=chunk
     summarizes consecutive chunks and joins their summaries, =reject dead-letters them.
-    A document id seen twice is dead-lettered as duplicate_id (--set summarize.duplicate_ids=keep keeps both).
+    A document id seen twice is dead-lettered as duplicate_id (--set summarize.duplicate_ids=keep keeps both);
+    ids keep their JSON type (1 and "1" differ), a document without one gets its position ("file.jsonl:17").
+    A run that summarizes nothing fails (exit 3) with the most common drop reason and its fix.
     Examples:
       sumflow summarize --model-dir runs/default/export --text "A long text ..."
       cat notes.txt | sumflow summarize --model-dir runs/default/export -i -
@@ -43,8 +47,13 @@ def command(configs, overrides, inputs, fmt, model_dir, output_dir, force, allow
     Arguments after `--` go to Beam unchanged (runner options).
     """
     if texts or inputs == ("-",):
+        if any(not t.strip() for t in texts):
+            raise click.UsageError("--text is empty; give the text to summarize")
         config = load(configs, overrides, {"summarize.model_dir": model_dir})
         documents = list(texts) if texts else split_documents(click.get_text_stream("stdin").read())
+        if not documents:
+            raise click.UsageError("-i - read no text from stdin; pipe the documents in (one a line, or blocks "
+                                   "separated by blank lines)")
         _print_summaries(config, documents)
         return
     if "-" in inputs:

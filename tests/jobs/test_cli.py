@@ -32,7 +32,7 @@ def test_bare_sumflow_shows_the_help_on_stderr_with_exit_code_2():
     assert lines[:3] == ["Usage: sumflow [OPTIONS] COMMAND [ARGS]...", "",
                          "  sumflow: turn piles of documents into summaries on a schedule."]
     commands = [line.split()[0] for line in lines[lines.index("Commands:") + 1:] if line.strip()]
-    assert commands == ["doctor", "evaluate", "export", "preprocess", "summarize", "train"]
+    assert commands == ["doctor", "evaluate", "export", "preprocess", "summarize", "train", "tune-decoding"]
 
 
 def test_version():
@@ -45,7 +45,8 @@ def test_version():
     (["nosuch"], "sumflow: No such command 'nosuch'. (see 'sumflow --help')"),
     (["--debug"], "sumflow: Missing command. (see 'sumflow --help')"),
     (["preprocess", "--ouput-dir", "x"],
-     "sumflow preprocess: No such option '--ouput-dir'. Did you mean '--output-dir'? (see 'sumflow preprocess --help')"),
+     "sumflow preprocess: No such option '--ouput-dir'. (Did you mean one of: '--output-dir', '--run-dir'?) "
+     "(see 'sumflow preprocess --help')"),
     (["doctor", "extra"], "sumflow doctor: Got unexpected extra argument (extra) (see 'sumflow doctor --help')"),
     (["evaluate", "--lead-words", "x"], "sumflow evaluate: Invalid value for '--lead-words': 'x' is not a valid "
                                         "integer. (see 'sumflow evaluate --help')"),
@@ -70,7 +71,7 @@ def _options(help_text: str) -> list[str]:
     return re.findall(r"^  (?:-\w, )?(--[\w-]+)", help_text, flags=re.MULTILINE)
 
 
-COMMON = ["--config", "--set"]
+COMMON = ["--config", "--set", "--run-dir"]
 
 
 @pytest.mark.parametrize("command, options", [
@@ -78,11 +79,13 @@ COMMON = ["--config", "--set"]
     ("preprocess", COMMON + ["--input", "--output-dir", "--force", "--allow-nonempty", "--help"]),
     ("train", COMMON + ["--data-dir", "--model-dir", "--force", "--allow-nonempty", "--help"]),
     ("export", COMMON + ["--model-dir", "--export-dir", "--allow-nonempty", "--help"]),
+    ("tune-decoding", COMMON + ["--model-dir", "--data-dir", "--help"]),
     ("summarize", COMMON + ["--input", "--text", "--format", "--model-dir", "--output-dir", "--force",
                             "--allow-nonempty", "--help"]),
     ("evaluate", COMMON + ["--predictions", "--prediction-field", "--references", "--reference-split",
                            "--reference-field", "--id-field", "--articles", "--article-field", "--compare",
-                           "--compare-field", "--lead-words", "--examples", "--oracle", "--output-dir", "--allow-nonempty",
+                           "--compare-field", "--lead-words", "--examples", "--oracle", "--missing-predictions",
+                           "--output-dir", "--allow-nonempty",
                            "--help"]),
 ])
 def test_each_subcommand_help_lists_its_options(command, options):

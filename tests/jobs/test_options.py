@@ -58,7 +58,8 @@ def test_a_mistyped_option_before_the_double_dash_is_a_usage_error_not_a_beam_ar
     result = _run(beam_job, ["--ouput-dir", "out", "--", "--runner", "DirectRunner"])
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == "Error: No such option '--ouput-dir'. Did you mean '--output-dir'?"
+    assert result.stderr.splitlines()[-1] == ("Error: No such option '--ouput-dir'. "
+                                             "(Did you mean one of: '--output-dir', '--run-dir'?)")
 
 
 def test_load_applies_options_last_and_literally():

@@ -119,7 +119,7 @@ def test_truncated_gzip_fails_the_job_and_marks_nothing_complete(tmp_path):
 
 @pytest.mark.parametrize("args, code, expected", [
     (["preprocess", "--ouput-dir", "x"], 2, "No such option '--ouput-dir'"),
-    (["preprocess", "--ouput-dir", "x"], 2, "Did you mean '--output-dir'?"),
+    (["preprocess", "--ouput-dir", "x"], 2, "Did you mean one of: '--output-dir'"),
     (["preprocess", "stray"], 2, "unexpected extra argument (stray)"),
     (["preprocess", "--set", "tokenizer.vocab_size=[1,"], 2, "the value is not valid YAML"),
     (["preprocess", "--set", "tokenizer.vocab_sise=9"], 2, "did you mean tokenizer.vocab_size"),
@@ -195,7 +195,7 @@ def test_a_users_directory_is_refused_and_left_untouched(tmp_path):
     project = tmp_path / "project"
     before = _project(project)
     # `-c jsonl -o .` in a folder holding data/pairs.jsonl: the job's own input lies inside the output.
-    result = sumflow(["preprocess", "-c", "jsonl", "-o", ".", *FAST], project)
+    result = sumflow(["preprocess", "-c", "jsonl", "-i", "data/pairs.jsonl", "-o", ".", *FAST], project)
     one_line_failure(result, 2, "is not empty (analysis, config.yaml, data)", "--allow-nonempty")
     assert tree(project) == before
     # Allowed into a non-empty directory, it still never replaces what it did not write.
