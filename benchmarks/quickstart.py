@@ -2,8 +2,8 @@
 the trained model beside every simple baseline of the built-in corpus, with the shares of empty summaries and
 of summaries with a repeated trigram.
 
-Runs what `bash scripts/quickstart.sh` runs (preprocess -> train -> export -> summarize the test split ->
-evaluate), with the same config, into a work directory of its own (`--work`, default a fresh temporary one),
+Runs what `bash scripts/quickstart.sh` runs (preprocess -> train -> tune-decoding -> export -> summarize the
+test split -> evaluate), with the same config, into a work directory of its own (`--work`, default a fresh temporary one),
 each job as the `sumflow` CLI in its own process, and times each one. Then it scores, on the test split,
   model         the exported model's summaries;
   lead-k        the first k sentences of the article, k = 1, 2, 3;
@@ -47,7 +47,8 @@ def run_jobs(work: str, config: str, overrides: list[str], skip_preprocess: bool
             f"summarize.model_dir={work}/export", f"summarize.output_dir={work}/summaries",
             f"evaluate.output_dir={work}/evaluation"]
     sets = [arg for o in dirs + overrides for arg in ("--set", o)]
-    jobs = [("preprocess", ["preprocess"]), ("train", ["train"]), ("export", ["export"]),
+    jobs = [("preprocess", ["preprocess"]), ("train", ["train"]), ("tune-decoding", ["tune-decoding"]),
+            ("export", ["export"]),
             ("summarize", ["summarize", "-i", f"{work}/data/data/test-*.tfrecord", "--format", "tfrecord"]),
             ("evaluate", ["evaluate", "--predictions", f"{work}/summaries/summaries/*.jsonl",
                           "--references", f"{work}/data", "--reference-split", "test"])]
@@ -61,7 +62,7 @@ def run_jobs(work: str, config: str, overrides: list[str], skip_preprocess: bool
         logs[name] = done.stdout + done.stderr
         if done.returncode:
             sys.exit(f"{name} failed ({done.returncode}):\n{logs[name][-3000:]}")
-        print(f"  {name:<10} {seconds[name]:6.1f} s", flush=True)
+        print(f"  {name:<13} {seconds[name]:6.1f} s", flush=True)
     return {"seconds": seconds, "logs": logs}
 
 
@@ -106,7 +107,13 @@ def main() -> None:
     ran = run_jobs(work, args.config, args.set, args.skip_preprocess)
     total = sum(ran["seconds"].values())
     steps = step_times(ran["logs"]["train"])
-    print(f"  {'total':<10} {total:6.1f} s ({total / 60:.2f} min)")
+    print(f"  {'total':<13} {total:6.1f} s ({total / 60:.2f} min)")
+    for line in (ran["logs"]["train"] + ran["logs"]["tune-decoding"] + ran["logs"]["export"]).splitlines():
+        if line.startswith(("train: best", "tune-decoding: chose", "export: decoding settings")):
+            print(f"  {line}")
+    examples = [line.split(":", 1)[1].strip() for line in ran["logs"]["evaluate"].splitlines()
+                if line.startswith("  summary  :")]
+    print("  the report's examples: " + " | ".join(examples))
     if steps:
         print(f"  training: {len(steps)} epochs, {sum(steps) / len(steps):.0f} ms/step on average "
               f"(per epoch: {', '.join(f'{s:.0f}' for s in steps)})")
@@ -135,7 +142,10 @@ def main() -> None:
     stats = summary_stats.summary_stats(systems["model"], tokenizer=plain)
     lengths = stats["length"]
     print(f"  model summaries: {100 * stats['empty']:.1f}% empty, {100 * stats['with_repeat'][3]:.1f}% with a "
-          f"repeated trigram, {sum(lengths) / max(len(lengths), 1):.1f} tokens on average "
+          f"repeated trigram, {100 * stats['back_to_back']:.1f}% with a word back to back, "
+          f"{100 * stats['repeated_content_word']:.1f}% with a repeated content word "
+          f"(references {100 * summary_stats.summary_stats(references, tokenizer=plain)['repeated_content_word']:.1f}%), "
+          f"{sum(lengths) / max(len(lengths), 1):.1f} tokens on average "
           f"(references {sum(len(plain.tokenize(r)) for r in references) / max(len(references), 1):.1f})")
 
 

@@ -331,8 +331,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def load_model(args: argparse.Namespace):
     import keras
 
-    import model.seq2seq  # noqa: F401  (registers the layers for loading)
-    from model.seq2seq import build_seq2seq
+    import model.rnn_seq2seq  # noqa: F401  (registers the layers for loading)
+    from model.rnn_seq2seq import build_seq2seq
 
     if args.model_dir:
         return keras.saving.load_model(os.path.join(args.model_dir, "model.keras"), compile=False)

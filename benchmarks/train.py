@@ -93,7 +93,7 @@ def adam():
 def sumflow_step(config: ModelConfig, *, vocab: int, jit: bool) -> Callable[[dict], float]:
     """One `train_on_batch` of sumflow's model; returns the loss (a host value, so the step has finished)."""
     from model.losses import MaskedNLL
-    from model.seq2seq import build_seq2seq
+    from model.rnn_seq2seq import build_seq2seq
 
     model = build_seq2seq(config, vocab, coverage_loss_weight=TrainConfig().coverage_loss_weight)
     model.compile(optimizer=adam(), loss=MaskedNLL(), jit_compile=jit)

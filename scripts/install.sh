@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.8
-.venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.txt pytest==9.0.3 -e ".[dask]"
+.venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.txt pytest==9.0.3 pytest-xdist==3.8.0 -e ".[dask]"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command on a fresh machine: install, then run the whole sumflow flow on its built-in default corpus
-# (docstrings of the Python standard library and of sumflow's dependencies; nothing is downloaded): preprocess -> train -> export ->
+# (docstrings of the Python standard library and of sumflow's dependencies; nothing is downloaded): preprocess -> train ->
+# tune-decoding (on the validation split) -> export ->
 # summarize the test split -> ROUGE report. Each step skips work that is already complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL=2
 S=.venv/bin/sumflow
 $S preprocess -c default
 $S train -c default
+$S tune-decoding -c default
 $S export -c default
 $S summarize -c default -i 'runs/default/data/data/test-*.tfrecord' --format tfrecord
 $S evaluate -c default --predictions 'runs/default/summaries/summaries/*.jsonl' \
