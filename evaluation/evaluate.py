@@ -19,7 +19,7 @@ from configs.schema import Config, EvaluateConfig
 from evaluation import baselines, bootstrap, report, report_html, rouge, summary_stats
 from workspace import outputs
 from workspace.errors import InputError
-from workspace.readers import owning_output, require_complete
+from workspace.readers import owning_output, snapshot
 
 SHOWN_IDS = 5  # missing ids listed in an error
 
@@ -51,12 +51,12 @@ def read_field(path: str, *, field: str, id_field: str, many: bool = False) -> d
         example = os.path.join(path, "summaries", "*.jsonl") if found and found[1]["job"] == "summarize" \
             else os.path.join(path, "*.jsonl")
         raise EvaluationInputError(f"{path} is a directory; give the JSONL file(s) in it, e.g. '{example}'")
-    require_complete(path, what="evaluate:")
-    paths = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
-    if not paths:
-        raise EvaluationInputError(f"no files match {path}")
-    for one in paths:
-        _read_into(values, one, field=field, id_field=id_field, many=many)
+    with snapshot(path, what="evaluate:"):  # the whole output as one run wrote it, never during its swap
+        paths = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
+        if not paths:
+            raise EvaluationInputError(f"no files match {path}")
+        for one in paths:
+            _read_into(values, one, field=field, id_field=id_field, many=many)
     return values
 
 
@@ -67,19 +67,19 @@ def read_split(data_dir: str, split: str) -> tuple[dict[str, tuple[str, ...]], d
     from contract.tfrecord import read_records
     from workspace.input_files import reading
 
-    require_complete(data_dir, what="evaluate:")
-    try:
-        manifest = read_manifest(data_dir, verify_vocab=False)
-        files = split_paths(data_dir, manifest, split)
-    except ManifestError as e:
-        raise EvaluationInputError(str(e)) from None
-    references, articles = {}, {}
-    for path in files:
-        with reading(path) as f:
-            for record in read_records(f, path):
-                example = decode_example(record)
-                references[example["id"]] = (example["summary"],)
-                articles[example["id"]] = example["article"]
+    with snapshot(data_dir, what="evaluate:"):  # as in read_field
+        try:
+            manifest = read_manifest(data_dir, verify_vocab=False)
+            files = split_paths(data_dir, manifest, split)
+        except ManifestError as e:
+            raise EvaluationInputError(str(e)) from None
+        references, articles = {}, {}
+        for path in files:
+            with reading(path) as f:
+                for record in read_records(f, path):
+                    example = decode_example(record)
+                    references[example["id"]] = (example["summary"],)
+                    articles[example["id"]] = example["article"]
     return references, articles
 
 

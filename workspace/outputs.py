@@ -12,6 +12,11 @@ A staged run (`staged`) writes everything under `{out}/.sumflow-staging-{id}/`, 
 replace, moves the new files into place, writes the marker (`_SUCCESS`) last and records the new files.
 A crashed run leaves its staging folder (removed by the next run) and a record that still covers every file
 it may have moved, so nothing of a user's is ever deleted and nothing of sumflow's is orphaned.
+The swap itself (from removing the old `_SUCCESS` to writing the new one) holds `out`'s swap lock, an
+exclusive `flock` on the directory: a sumflow reader holds it shared while it checks `_SUCCESS` and reads
+(workspace/readers.py `snapshot`), so it reads the complete old output or the complete new one, never the
+files of both; a swap waits for the readers in progress, and a reader for the swap in progress. A reader
+that takes no lock and checks `_SUCCESS` before and after it reads sees the swap as "not complete".
 
 The lock is an `fcntl` lock on the local filesystem. On object stores (gs://, s3://) there is no lock: give
 each scheduled run its own output directory there. Local paths use `os` and import nothing heavy (training
@@ -38,7 +43,7 @@ STAGING_PREFIX = ".sumflow-staging-"
 _OPEN_STAGING: set[str] = set()  # this process's staging folders not yet committed or removed
 _BOOKKEEPING = (OWNED_NAME, LOCK_NAME)
 
-__all__ = ["LockedError", "claim", "commit", "locked", "owned_files", "read_marker", "record", "staged"]
+__all__ = ["LockedError", "claim", "commit", "locked", "owned_files", "read_marker", "record", "staged", "swap_lock"]
 
 
 def _entries(out: str) -> list[str]:
@@ -145,6 +150,21 @@ def locked(out: str, *, wait: bool = False):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def swap_lock(out: str, *, shared: bool = False) -> Iterator[None]:
+    """Hold `out`'s swap lock (a `flock` on the directory itself) for the block, waiting for it: exclusive
+    for a commit, shared for a reader (module doc). No-op on object stores and for a missing directory."""
+    if not is_local(out) or not os.path.isdir(out):
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def read_marker(out: str) -> str | None:
     marker = join(out, SUCCESS_NAME)
     return read_text(marker).strip() if exists(marker) else None
@@ -238,16 +258,17 @@ def commit(staging: str, out: str, *, job: str, marker: str) -> list[str]:
     if clashes:
         raise UsageError(f"{join(out, clashes[0])} exists and was not written by `sumflow {job}`; move it or "
                          f"choose another output directory")
-    _write_owned(out, job, old + new + [SUCCESS_NAME])  # a crash from here on leaves nothing unrecorded
-    _delete_owned(out, SUCCESS_NAME)
-    stale = [rel for rel in old if rel not in new and rel != SUCCESS_NAME]
-    for rel in stale:
-        _delete_owned(out, rel)
-    _prune_empty_parents(out, stale)
-    for rel in new:
-        _move(join(staging, rel), join(out, rel))
-    write_text(join(out, SUCCESS_NAME), marker + "\n")
-    _write_owned(out, job, new + [SUCCESS_NAME])
+    with swap_lock(out):  # readers see the old output or the new one (module doc)
+        _write_owned(out, job, old + new + [SUCCESS_NAME])  # a crash from here on leaves nothing unrecorded
+        _delete_owned(out, SUCCESS_NAME)
+        stale = [rel for rel in old if rel not in new and rel != SUCCESS_NAME]
+        for rel in stale:
+            _delete_owned(out, rel)
+        _prune_empty_parents(out, stale)
+        for rel in new:
+            _move(join(staging, rel), join(out, rel))
+        write_text(join(out, SUCCESS_NAME), marker + "\n")
+        _write_owned(out, job, new + [SUCCESS_NAME])
     _remove_tree(staging)
     return new + [SUCCESS_NAME]
 

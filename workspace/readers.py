@@ -5,6 +5,9 @@ writing it right now.
                                       (one holding `.sumflow-owned.json`) whose `_SUCCESS` is missing: the
                                       run that wrote it failed or is still running -> InputError (exit 3).
                                       A path in no sumflow output is the user's own file: nothing to check.
+    snapshot(path, what=...)          read `path` as one complete output: hold its output directory's swap
+                                      lock shared (a swap in progress finishes first, none starts until the
+                                      block ends: workspace/outputs.py), then `require_complete`.
     shared_lock(out, what=...)        hold `out`'s lock shared while reading: another reader may hold it
                                       too, a writer (which holds it exclusively: workspace/outputs.py
                                       `locked`) makes it fail at once with LockedError (exit 75, retry later).
@@ -22,7 +25,7 @@ import os
 import re
 
 from workspace.errors import InputError, LockedError
-from workspace.outputs import LOCK_NAME, OWNED_NAME, STAGING_PREFIX, SUCCESS_NAME
+from workspace.outputs import LOCK_NAME, OWNED_NAME, STAGING_PREFIX, SUCCESS_NAME, swap_lock
 
 
 def _fixed_part(path: str) -> str:
@@ -72,6 +75,15 @@ def require_complete(path: str, *, what: str) -> None:
         raise InputError(f"{what} {path} is part of {out}, a `sumflow {record['job']}` output that is not "
                          f"complete (no {SUCCESS_NAME}: its run failed or is still running); rerun "
                          f"`sumflow {record['job']}` there or wait for it to finish")
+
+
+@contextlib.contextmanager
+def snapshot(path: str, *, what: str):
+    """`require_complete(path)` and the reads in the block see one complete output, old or new (module doc)."""
+    found = owning_output(path)
+    with swap_lock(found[0], shared=True) if found else contextlib.nullcontext():
+        require_complete(path, what=what)
+        yield
 
 
 @contextlib.contextmanager

@@ -6,12 +6,15 @@ position. Each case checks the exit code and the exact first line sumflow writes
 import fcntl
 import json
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
 from tests.evaluation.test_evaluate import DOCS
 from tests.fixtures import exported, pairs, write_jsonl
-from tests.jobs.test_trust import first_line, sumflow
+from tests.jobs.test_trust import REPO, first_line, sumflow
 
 
 def _rows(folder) -> list[dict]:
@@ -84,6 +87,47 @@ def test_evaluate_refuses_a_summarize_output_without_success(tmp_path):
     _no_traceback(result)
     (tmp_path / "s" / "_SUCCESS").write_text("fingerprint\n")  # complete now: read
     assert sumflow(args, tmp_path).returncode == 0
+
+
+def _first(reference):
+    return reference if isinstance(reference, str) else reference[0]
+
+
+def _waits_for_a_lock(job: subprocess.Popen, timeout: float = 120) -> bool:
+    """Whether `job` comes to wait for a flock (a `->` entry of /proc/locks) within `timeout` s."""
+    deadline, pid = time.monotonic() + timeout, job.pid
+    while time.monotonic() < deadline and job.poll() is None:
+        with open("/proc/locks") as f:
+            if any("->" in line and "FLOCK" in line and f" {pid} " in f" {line} " for line in f):
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="needs Linux's /proc/locks")
+def test_evaluate_during_a_swap_waits_and_scores_the_new_output(tmp_path):
+    _summarize_output(tmp_path / "s", complete=True)
+    write_jsonl(tmp_path / "refs.jsonl", [{"id": d["id"], "reference": d["reference"]} for d in DOCS])
+    args = ["evaluate", "--predictions", "s/summaries/*.jsonl", "--references", "refs.jsonl", "-o", "ev",
+            "--set", "evaluate.bootstrap_samples=0", "--set", "evaluate.workers=1"]
+    env = dict(os.environ, PYTHONPATH=REPO)
+    env.pop("SUMFLOW_DEBUG", None)
+    fd = os.open(tmp_path / "s", os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a summarize run half-way through replacing its output (workspace/outputs.py)
+    (tmp_path / "s" / "_SUCCESS").unlink()
+    job = subprocess.Popen([sys.executable, "-m", "jobs.cli", *args], cwd=tmp_path, env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert _waits_for_a_lock(job), job.stderr.read() if job.poll() is not None else "no wait seen"
+        write_jsonl(tmp_path / "s" / "summaries" / "summaries-00000-of-00001.jsonl",
+                    [{"id": d["id"], "summary": _first(d["reference"])} for d in DOCS])  # new: perfect
+        (tmp_path / "s" / "_SUCCESS").write_text("fingerprint2\n")  # the swap's end
+    finally:
+        os.close(fd)
+    _, stderr = job.communicate(timeout=300)
+    assert job.returncode == 0, stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "ev" / "per_document.jsonl").read_text().splitlines()]
+    assert len(rows) == len(DOCS) and all(row["system"]["rouge1"]["fmeasure"] == 1.0 for row in rows)
 
 
 def test_evaluate_given_a_directory_as_predictions_exits_3(tmp_path):

@@ -1,12 +1,17 @@
-"""What a reader checks before reading a sumflow output: complete (`_SUCCESS`), and not being written."""
+"""What a reader checks before reading a sumflow output: complete (`_SUCCESS`), not being written, and never
+half-way through a swap of old output for new."""
 
 import fcntl
+import glob
 import json
+import os
+import threading
 
 import pytest
 
+from workspace import outputs
 from workspace.errors import InputError, LockedError
-from workspace.readers import require_complete, shared_lock
+from workspace.readers import require_complete, shared_lock, snapshot
 
 
 def _output(root, *, complete: bool):
@@ -58,3 +63,52 @@ def test_a_writers_lock_makes_a_reader_exit_75(tmp_path):
         fcntl.flock(writer, fcntl.LOCK_UN)
     with shared_lock(str(tmp_path), what="model"), shared_lock(str(tmp_path), what="model"):  # readers share
         pass
+
+
+def _summaries(out, content: str, *, files: int = 6):
+    with outputs.staged(str(out), job="summarize", names=["summaries", "_SUCCESS"]) as staging:
+        for i in range(files):
+            outputs.write_text(os.path.join(staging, "summaries", f"s-{i}.jsonl"), content)
+        outputs.commit(staging, str(out), job="summarize", marker=content)
+
+
+def _read_all(out) -> tuple[set, int]:
+    with snapshot(str(out / "summaries" / "*.jsonl"), what="evaluate:"):
+        paths = glob.glob(str(out / "summaries" / "*.jsonl"))
+        return {open(p).read() for p in paths}, len(paths)
+
+
+def test_a_reader_during_a_swap_waits_and_reads_the_new_output_whole(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _summaries(out, "old")
+    moved, waiting, seen = [], [], []
+    real_move = outputs._move
+
+    def move(source, target):  # stop half-way through the swap and look at the directory from a reader
+        real_move(source, target)
+        moved.append(target)
+        if len(moved) == 3:
+            with pytest.raises(InputError, match="not complete"):  # without the lock: "not complete", no mix
+                require_complete(str(out / "summaries" / "*.jsonl"), what="evaluate:")
+            reader = threading.Thread(target=lambda: seen.append(_read_all(out)))
+            reader.start()
+            reader.join(0.5)
+            assert reader.is_alive()  # a sumflow reader waits for the swap to end
+            waiting.append(reader)
+
+    monkeypatch.setattr(outputs, "_move", move)
+    _summaries(out, "new")
+    waiting[0].join(10)
+    assert seen == [({"new"}, 6)]
+
+
+def test_a_swap_waits_for_the_readers_in_progress(tmp_path):
+    out = tmp_path / "out"
+    _summaries(out, "old")
+    with snapshot(str(out / "summaries" / "*.jsonl"), what="evaluate:"):
+        writer = threading.Thread(target=_summaries, args=(out, "new"))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and {p.read_text() for p in (out / "summaries").iterdir()} == {"old"}
+    writer.join(10)
+    assert _read_all(out) == ({"new"}, 6)
