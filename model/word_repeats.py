@@ -10,19 +10,24 @@ two pieces repeated is only a 4-gram. Here pieces are grouped into words the way
     CONT   a letter or digit without "▁" (and bytes >= 0x80: pieces of a character outside the vocabulary):
            continues the word before it, or begins one after a NONE piece.
 
-`ban_word_repeats` bans, at each step and per row, the one piece that would make the word being written equal
-to the word before it (the same pieces): a START piece that repeats a one-piece word, or the CONT piece that
-completes a repeat of a longer one ("▁j um ▁j" -> "um" is banned). So no output holds a word twice in a row
-(punctuation between the two does not count, as in evaluation/summary_stats.py). Words are compared as
-pieces, compared case-folded: a piece's key is the id of its lowercase form where the vocabulary has one, so
-"Metric metric" is blocked too. Everything is per row: beams and batch-mates do not interact.
+`ban_word_repeats` bans, at each step and per row, the pieces that would make the word being written equal
+to the word before it: a piece that begins a word equal to the last word, or the piece that continues the
+last word into a copy of the word before it ("▁j um ▁j" -> "um" is banned). So no output holds a word twice
+in a row (punctuation between the two does not count, as in evaluation/summary_stats.py). Words are compared
+by their letters and digits, case-folded, whatever their pieces: "The" written "T he" after a newline and
+"▁the" are the same word, and so are "▁ Metric" and "▁metric" (a word is hashed, two polynomial hashes of its
+lowercase characters modulo primes below 2**15.5, so that every product fits int32 on every backend; a word
+of more than `MAX_WORD_PIECES` pieces is not compared). Everything is per row: beams and batch-mates do not
+interact.
 
 `ban_content_repeats` (decode.no_repeat_content_word) goes further: a content word that the hypothesis already
 holds as a word of one piece ("▁module", case-folded; a content word as evaluation/summary_stats.py defines it)
 cannot begin a word again ("Return the module of the module" cannot be written). Words of several pieces are
 not tracked; a banned piece also cannot begin a longer word ("module" then "modules").
 
-`piece_table(tokenizer)` gives what both need per vocabulary id: (3, vocab) int32 rows CLASS, KEY, CONTENT.
+`piece_table(tokenizer)` gives what both need per vocabulary id: (7, vocab) int32 rows CLASS, KEY, CONTENT
+and HASH (2 rows), POWER (2 rows): each piece's hash of its lowercase letters and digits and BASE ** their
+count, modulo each of `MODULI`.
 """
 
 from __future__ import annotations
@@ -31,7 +36,11 @@ import numpy as np
 from keras import ops
 
 NONE, START, CONT = 0, 1, 2
-CLASS, KEY, CONTENT = 0, 1, 2  # the rows of `piece_table`
+CLASS, KEY, CONTENT, HASH, POWER = 0, 1, 2, 3, 5  # the rows of `piece_table` (HASH and POWER: one per modulus)
+MODULI = (46337, 46327)  # primes; (P - 1) ** 2 + P < 2 ** 31: a hash step never leaves int32
+BASE = 131
+MAX_WORD_PIECES = 8  # longer words are not compared (none of the corpora's repeats is that long)
+BYTE_CODES = 0x110000  # a byte piece's code: past every character's
 WORD_START = "\u2581"  # SentencePiece's "▁"
 NEG_INF = -1e9
 
@@ -59,16 +68,32 @@ def piece_classes(tokenizer) -> np.ndarray:
     return out
 
 
+def piece_hash(piece: str, *, byte: int | None = None) -> tuple[list[int], list[int]]:
+    """(hash, BASE ** length) of a piece's lowercase letters and digits, one of each per modulus."""
+    codes = [BYTE_CODES + byte] if byte is not None and byte >= 0x80 else \
+        [ord(c) for c in piece.lower() if c.isalnum()] if byte is None else []
+    hashes, powers = [], []
+    for modulus in MODULI:
+        h = 0
+        for code in codes:
+            h = (h * BASE + code) % modulus
+        hashes.append(h)
+        powers.append(pow(BASE, len(codes), modulus))
+    return hashes, powers
+
+
 def piece_table(tokenizer) -> np.ndarray:
-    """(3, vocab) int32 for `ban_word_repeats` and `ban_content_repeats`: per id its class (`piece_classes`),
-    its key (the id of its lowercase form if the vocabulary has it, else its own id) and whether it is a
-    START piece that is a content word by itself."""
+    """(7, vocab) int32 for `ban_word_repeats` and `ban_content_repeats`: per id its class (`piece_classes`),
+    its key (the id of its lowercase form if the vocabulary has it, else its own id), whether it is a START
+    piece that is a content word by itself, and its hashes and powers (`piece_hash`)."""
     from evaluation.summary_stats import is_content_word
 
     sp = getattr(tokenizer, "_sp", tokenizer)
     classes = piece_classes(sp)
     keys = np.arange(len(classes), dtype=np.int32)
     content = np.zeros(len(classes), np.int32)
+    hashes = np.zeros((len(MODULI), len(classes)), np.int32)
+    powers = np.ones((len(MODULI), len(classes)), np.int32)
     for i in range(len(classes)):
         if classes[i] == NONE:
             continue
@@ -77,34 +102,52 @@ def piece_table(tokenizer) -> np.ndarray:
         if piece.lower() != piece and lower != sp.unk_id() and sp.id_to_piece(lower) == piece.lower():
             keys[i] = lower
         content[i] = classes[i] == START and is_content_word(piece[len(WORD_START):].lower())
-    return np.stack([classes, keys, content])
+        hashes[:, i], powers[:, i] = piece_hash(piece, byte=int(piece[3:5], 16) if sp.is_byte(i) else None)
+    return np.concatenate([np.stack([classes, keys, content]), hashes, powers])
 
 
 def _table(pieces, vocab):
-    """(classes, keys, content) tensors from a `piece_table` or a bare (vocab,) `piece_classes` array."""
+    """(classes, keys, content, hashes (2, vocab), powers (2, vocab)) tensors from a `piece_table`, a
+    (3, vocab) table of classes, keys and content or a bare (vocab,) `piece_classes` array: without hashes a
+    piece is hashed as one character, its key (words are compared as sequences of keys)."""
     pieces = np.asarray(pieces, np.int32)
     if pieces.ndim == 1:
         pieces = np.stack([pieces, np.arange(len(pieces), dtype=np.int32), np.zeros_like(pieces)])
-    return tuple(ops.convert_to_tensor(row, "int32") for row in pieces)
+    if len(pieces) == 3:
+        moduli = np.asarray(MODULI, np.int64)[:, None]
+        hashes = ((pieces[KEY][None, :].astype(np.int64) + 1) % moduli).astype(np.int32)
+        powers = np.broadcast_to(BASE % moduli, hashes.shape).astype(np.int32)
+        pieces = np.concatenate([pieces, hashes, powers])
+    t = ops.convert_to_tensor(pieces, "int32")
+    n = len(MODULI)
+    return t[CLASS], t[KEY], t[CONTENT], t[HASH:HASH + n], t[POWER:POWER + n]
 
 
-def _same_key(keys, pieces_to_ban, flags):
-    """(rows, vocab) float: 1 where a vocabulary id has the key of the row's piece to ban and the row bans."""
-    targets = ops.take(keys, pieces_to_ban)  # (rows,)
-    return ops.cast(ops.logical_and(ops.equal(keys[None, :], targets[:, None]), flags[:, None]), "float32")
+def _word_hashes(history, start, length, hashes, powers):
+    """(moduli, rows) int32 hashes of the words of `length` pieces at `start` in each row of `history`."""
+    max_length = ops.shape(history)[1]
+    moduli = ops.convert_to_tensor(MODULI, "int32")[:, None]
+    offsets = ops.arange(MAX_WORD_PIECES)[None, :]
+    at = ops.take_along_axis(history, ops.clip(start[:, None] + offsets, 0, max_length - 1), axis=1)
+    inside = offsets < length[:, None]  # (rows, MAX_WORD_PIECES)
+    h = ops.zeros((len(MODULI), ops.shape(history)[0]), "int32")
+    for j in range(MAX_WORD_PIECES):
+        piece = at[:, j]
+        step = ops.mod(h * ops.take(powers, piece, axis=1) + ops.take(hashes, piece, axis=1), moduli)
+        h = ops.where(inside[None, :, j], step, h)
+    return h
 
 
 def ban_word_repeats(log_probs, history, step, pieces):
     """`log_probs` (rows, vocab) with -1e9 added to the pieces that would repeat the previous word.
 
     history: (rows, max_length) int32, the pieces chosen before `step` (later columns are ignored);
-    pieces: (3, vocab) `piece_table` (or (vocab,) `piece_classes`: words compared by id).
+    pieces: a (7, vocab) `piece_table` (or a (vocab,) `piece_classes` array: words compared by id).
     """
     rows, max_length = ops.shape(history)[0], ops.shape(history)[1]
     vocab = ops.shape(log_probs)[-1]
     positions = ops.arange(max_length)[None, :]  # (1, max_length)
-    classes, keys, _ = _table(pieces, vocab)
-    history_keys = ops.take(keys, history)
+    classes, _, _, hashes, powers = _table(pieces, vocab)
     kind = ops.where(positions < step, ops.take(classes, history), NONE)  # (rows, max_length)
     word = ops.not_equal(kind, NONE)
     after_word = ops.concatenate([ops.zeros((rows, 1), "bool"), word[:, :-1]], axis=1)
@@ -118,40 +161,35 @@ def ban_word_repeats(log_probs, history, step, pieces):
         stop = ops.logical_and(positions > start[:, None], ops.logical_not(continues))
         return ops.min(ops.where(stop, positions, max_length), axis=1)
 
-    def piece_at(index):  # (rows,) history[row, index[row]]
-        return ops.take_along_axis(history, ops.clip(index, 0, max_length - 1)[:, None], axis=1)[:, 0]
-
     len1, len2 = end(s1) - s1, end(s2) - s2
     last_is_word = ops.take(word, ops.maximum(step - 1, 0), axis=1)  # (rows,) False at step 0 (no pieces)
+    last, before = _word_hashes(history, s1, len1, hashes, powers), _word_hashes(history, s2, len2, hashes, powers)
+    is_start, is_cont = ops.equal(classes, START)[None, :], ops.equal(classes, CONT)[None, :]  # (1, vocab)
 
-    # A new word equal to the last one, a single piece: that piece again, where it would begin a word.
-    first = piece_at(s1)
-    first_starts = ops.logical_or(ops.equal(ops.take(classes, first), START), ops.logical_not(last_is_word))
-    ban_first = ops.logical_and(ops.logical_and(s1 >= 0, ops.equal(len1, 1)), first_starts)
+    # A piece that begins a word (a START piece; any word piece after punctuation) equal to the last word.
+    begins_word = ops.logical_or(is_start, ops.logical_and(is_cont, ops.logical_not(last_is_word)[:, None]))
+    same = ops.all(ops.equal(hashes[:, None, :], last[:, :, None]), axis=0)  # (rows, vocab)
+    known_last = ops.logical_and(s1 >= 0, len1 <= MAX_WORD_PIECES)[:, None]
+    ban_begin = ops.logical_and(ops.logical_and(begins_word, same), known_last)
 
-    # The last word, still being written, one piece short of the word before it: that piece.
-    shift = (s1 - s2)[:, None]
-    in_prefix = ops.logical_and(positions >= s2[:, None], positions < (s2 + len1)[:, None])
-    shifted = ops.take_along_axis(history_keys, ops.clip(positions + shift, 0, max_length - 1), axis=1)
-    same_prefix = ops.all(ops.logical_or(ops.logical_not(in_prefix), ops.equal(history_keys, shifted)), axis=1)
-    ban_next = ops.logical_and(ops.logical_and(last_is_word, s2 >= 0),
-                               ops.logical_and(ops.equal(len2, len1 + 1), same_prefix))
-    next_piece = piece_at(s2 + len1)
+    # A piece that continues the last word into a copy of the word before it.
+    moduli = ops.convert_to_tensor(MODULI, "int32")[:, None, None]
+    extended = ops.mod(last[:, :, None] * powers[:, None, :] + hashes[:, None, :], moduli)  # (moduli, rows, vocab)
+    copies = ops.all(ops.equal(extended, before[:, :, None]), axis=0)
+    known_both = ops.logical_and(ops.logical_and(last_is_word, s2 >= 0),
+                                 ops.logical_and(len1 < MAX_WORD_PIECES, len2 <= MAX_WORD_PIECES))[:, None]
+    ban_continue = ops.logical_and(ops.logical_and(is_cont, copies), known_both)
 
-    # every piece of the first's key that would begin a word there (a START piece always does)
-    ban_first_ids = ops.logical_and(ops.cast(_same_key(keys, first, ban_first), "bool"),
-                                    ops.logical_or(ops.equal(classes, START)[None, :],
-                                                   ops.logical_not(last_is_word)[:, None]))
-    banned = ops.maximum(ops.cast(ban_first_ids, "float32"), _same_key(keys, next_piece, ban_next))
+    banned = ops.logical_or(ban_begin, ban_continue)
     return log_probs + NEG_INF * ops.cast(banned, log_probs.dtype)  # (rows, vocab)
 
 
 def ban_content_repeats(log_probs, history, step, pieces):
     """`log_probs` (rows, vocab) with -1e9 added to every START piece whose key is a content word of one piece
-    that the hypothesis already holds (see the module doc); pieces: a (3, vocab) `piece_table`."""
+    that the hypothesis already holds (see the module doc); pieces: a `piece_table`."""
     rows, max_length = ops.shape(history)[0], ops.shape(history)[1]
     vocab = ops.shape(log_probs)[-1]
-    classes, keys, content = _table(pieces, vocab)
+    classes, keys, content, _, _ = _table(pieces, vocab)
     positions = ops.arange(max_length)[None, :]
     kind = ops.where(positions < step, ops.take(classes, history), NONE)  # (rows, max_length)
     following = ops.concatenate([kind[:, 1:], ops.zeros((rows, 1), "int32")], axis=1)

@@ -1,6 +1,8 @@
 """In-graph greedy and beam search on a tiny random model: consistency, options, batch/padding independence;
 word-level repetition blocking on a scripted step function."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -227,9 +229,73 @@ def test_the_piece_table_of_a_trained_vocabulary(tmp_path):
     tok = Tokenizer.load(vocabulary(tmp_path, pairs(60)))
     table = piece_table(tok)
     sp = tok._sp
-    assert table.shape == (3, tok.vocab_size) and (table[CLASS] == piece_classes(tok)).all()
+    assert table.shape == (7, tok.vocab_size) and (table[CLASS] == piece_classes(tok)).all()
     folded = [i for i in range(tok.vocab_size) if table[KEY, i] != i]
     assert folded and all(sp.id_to_piece(int(table[KEY, i])) == sp.id_to_piece(i).lower() for i in folded)
     for i in np.flatnonzero(table[CONTENT]):
         piece = sp.id_to_piece(int(i))
         assert piece.startswith("\u2581") and len(piece) >= 4 and piece[1:].lower() not in ("the", "and", "for")
+
+
+# --- words compared by their letters, whatever their pieces ---------------------------------------------------
+
+SEGMENTED = ["<pad>", "<unk>", "<s>", "</s>", "<0x0A>", "\u2581", "T", "he", "\u2581the", "Metric", "\u2581metric",
+             "\u2581class", ".", "\u2581The"]
+NL, SPACE, T_, HE, THE_, METRIC, METRIC_LOW, CLASS_, DOT_, THE_UP = range(4, 14)
+
+
+class FakeSentencePiece:
+    """The few SentencePieceProcessor methods `piece_table` reads, over the pieces of SEGMENTED."""
+
+    def get_piece_size(self):
+        return len(SEGMENTED)
+
+    def id_to_piece(self, i):
+        return SEGMENTED[i]
+
+    def piece_to_id(self, piece):
+        return SEGMENTED.index(piece) if piece in SEGMENTED else 1
+
+    def unk_id(self):
+        return 1
+
+    def is_byte(self, i):
+        return SEGMENTED[i].startswith("<0x")
+
+    def is_control(self, i):
+        return i in (0, 2, 3)
+
+    def is_unknown(self, i):
+        return i == 1
+
+
+class SegmentedChoices(TwoChoices):
+    def search_step(self, tokens, *, position, memory, state):
+        from keras import ops
+
+        first = ops.take(memory["first"], position, axis=1)
+        second = ops.take(memory["second"], position, axis=1)
+        vocab = len(SEGMENTED)
+        logits = 10.0 * ops.one_hot(first, vocab) + 9.0 * ops.one_hot(second, vocab)
+        return (ops.log_softmax(logits, axis=-1), ops.zeros((ops.shape(tokens)[0], ops.shape(memory["source_ids"])[1])),
+                {"steps": state["steps"] + 1})
+
+
+@pytest.mark.parametrize("method", ["greedy", "beam"])
+@pytest.mark.parametrize("first, expected", [
+    ([DOT_, NL, T_, HE, THE_, EOS_ID], [DOT_, NL, T_, HE, CLASS_, EOS_ID]),  # ".\nThe the": "T he" then "▁the"
+    ([SPACE, METRIC, METRIC_LOW, EOS_ID], [SPACE, METRIC, CLASS_, EOS_ID]),  # "▁ Metric" then "▁metric"
+    ([THE_, NL, T_, HE, EOS_ID], [THE_, NL, T_, CLASS_, EOS_ID]),  # "▁the" then "T he": "he" is banned
+    ([THE_UP, DOT_, THE_, EOS_ID], [THE_UP, DOT_, CLASS_, EOS_ID]),  # one piece each, case-folded
+    ([T_, HE, DOT_, HE, EOS_ID], [T_, HE, DOT_, HE, EOS_ID]),  # "The. he": other words
+])
+def test_a_word_cannot_follow_itself_in_another_segmentation(method, first, expected):
+    from model.word_repeats import piece_table
+
+    table = piece_table(FakeSentencePiece())
+    articles = np.array([first + [CLASS_] * len(first)], "int32")
+    cfg = DecodeConfig(method=method, beam_size=2, min_length=0, max_length=len(first), no_repeat_ngram=0,
+                       length_penalty=0.0)
+    assert _trim(np.asarray(decode(SegmentedChoices(), articles, cfg, pieces=table))[0]) == expected
+    off = dataclasses.replace(cfg, no_repeat_word=False)
+    assert _trim(np.asarray(decode(SegmentedChoices(), articles, off, pieces=table))[0]) == first
