@@ -14,8 +14,6 @@ import json
 import math
 import os
 
-import yaml
-
 from configs.load import fingerprint
 from configs.schema import Config
 from contract import model_dir as layout
@@ -103,8 +101,9 @@ def trained_vocab(model_dir: str) -> str | None:
         return json.load(f)["vocab_sha256"]
 
 
-def finished_run(model_dir: str, fingerprint: str) -> TrainResult | None:
-    """The result of a run that finished in `model_dir` with this fingerprint, else None. Reads only."""
+def finished_run(model_dir: str, fingerprint: str, *, select_by: str) -> TrainResult | None:
+    """The result of a run that finished in `model_dir` with this fingerprint, else None. Reads only.
+    select_by: the run's train.select_by (the fingerprint covers the train section: the config's is the run's)."""
     complete_path = os.path.join(model_dir, layout.COMPLETE)
     if not os.path.exists(complete_path):
         return None
@@ -112,7 +111,7 @@ def finished_run(model_dir: str, fingerprint: str) -> TrainResult | None:
         if f.read().strip() != fingerprint:
             return None
     history = read_history(os.path.join(model_dir, layout.HISTORY))
-    monitor, _ = selection(_select_by(model_dir), validation=any("val_loss" in h for h in history))
+    monitor, _ = selection(select_by, validation=any("val_loss" in h for h in history))
     info = {}
     if os.path.exists(os.path.join(model_dir, layout.TRAIN_INFO)):
         with open(os.path.join(model_dir, layout.TRAIN_INFO)) as f:
@@ -122,19 +121,10 @@ def finished_run(model_dir: str, fingerprint: str) -> TrainResult | None:
                        0.0, monitor, **run)
 
 
-def _select_by(model_dir: str) -> str:
-    """The train.select_by of the run in `model_dir`, from the config.yaml it wrote ("loss" when absent)."""
-    path = os.path.join(model_dir, layout.CONFIG)
-    if not os.path.exists(path):
-        return "loss"
-    with open(path) as f:
-        return ((yaml.safe_load(f) or {}).get("train") or {}).get("select_by", "loss")
-
-
-def completed_run(model_dir: str, fingerprint: str, *, force: bool) -> TrainResult | None:
+def completed_run(model_dir: str, fingerprint: str, *, force: bool, select_by: str) -> TrainResult | None:
     """The result of a run that already completed with this fingerprint (unless `force`), else None after
     removing the outputs of a different completed run (a new run starts afresh)."""
-    done = None if force else finished_run(model_dir, fingerprint)
+    done = None if force else finished_run(model_dir, fingerprint, select_by=select_by)
     complete_path = os.path.join(model_dir, layout.COMPLETE)
     if done is None and os.path.exists(complete_path):
         for stale in (complete_path, os.path.join(model_dir, layout.HISTORY),
@@ -162,7 +152,8 @@ def already_trained(config: Config, *, allow_nonempty: bool = False) -> TrainRes
         with outputs.locked(model_dir):
             outputs.claim(model_dir, job="train", names=names, allow_nonempty=allow_nonempty)
             manifest = load_manifest(config.train.data_dir, expected_vocab_sha256=trained_vocab(model_dir))
-            return finished_run(model_dir, run_fingerprint(config, manifest.fingerprint))
+            return finished_run(model_dir, run_fingerprint(config, manifest.fingerprint),
+                                select_by=config.train.select_by)
     except LockedError:
         return None
 

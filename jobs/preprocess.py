@@ -33,14 +33,15 @@ def command(configs, overrides, inputs, output_dir, force, allow_nonempty, beam_
     Arguments after `--` go to Beam unchanged (runner options).
     """
     config = load(configs, overrides, {"preprocess.output_dir": output_dir, "source.paths": inputs})
-    if not force:  # decided before Beam loads: a rerun with nothing to do ends at once
-        from pipeline import completion
+    from pipeline import completion
 
-        identity, done = completion.check_preprocess(config, allow_nonempty=allow_nonempty)
-        if done is not None:
-            click.echo(completion.nothing_to_do(identity), err=True)
-            return
+    # The run's identity (inputs matched once, fingerprint), decided before Beam loads: a rerun with nothing to
+    # do ends at once; otherwise the job reads exactly the files it lists.
+    identity, done = completion.check_preprocess(config, allow_nonempty=allow_nonempty, force=force)
+    if done is not None:
+        click.echo(completion.nothing_to_do(identity), err=True)
+        return
     from pipeline import preprocess
 
-    preprocess.run(config, force=force, allow_nonempty=allow_nonempty, beam_args=beam_args,
+    preprocess.run(config, force=force, allow_nonempty=allow_nonempty, beam_args=beam_args, identity=identity,
                    log=lambda m: click.echo(m, err=True))

@@ -60,16 +60,17 @@ def command(configs, overrides, inputs, fmt, model_dir, output_dir, force, allow
         raise click.UsageError("-i - (stdin) cannot be combined with other inputs")
     config = load(configs, overrides, {"summarize.inputs": inputs, "summarize.format": fmt,
                                        "summarize.model_dir": model_dir, "summarize.output_dir": output_dir})
-    if not force:  # decided before Beam and TensorFlow load: a rerun with nothing to do ends at once
-        from pipeline import completion
+    from pipeline import completion
 
-        identity, done = completion.check_summarize(config, allow_nonempty=allow_nonempty)
-        if done is not None:
-            click.echo(completion.nothing_to_do(identity), err=True)
-            return
+    # The run's identity (documents matched once, model pinned, fingerprint), decided before Beam and TensorFlow
+    # load: a rerun with nothing to do ends at once; otherwise the job reads exactly the files it lists.
+    identity, done = completion.check_summarize(config, allow_nonempty=allow_nonempty, force=force)
+    if done is not None:
+        click.echo(completion.nothing_to_do(identity), err=True)
+        return
     from pipeline import summarize
 
-    summarize.run(config, force=force, allow_nonempty=allow_nonempty, beam_args=beam_args,
+    summarize.run(config, force=force, allow_nonempty=allow_nonempty, beam_args=beam_args, identity=identity,
                   log=lambda m: click.echo(m, err=True))
 
 

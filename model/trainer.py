@@ -82,9 +82,9 @@ def _train_locked(config: Config, strategy: tf.distribute.Strategy, *, out_dir: 
     manifest = load_manifest(cfg.data_dir, expected_vocab_sha256=None if force else trained_vocab(cfg.model_dir))
     fingerprint = run_fingerprint(config, manifest.fingerprint)
     if chief:
-        done = completed_run(cfg.model_dir, fingerprint, force=force)
+        done = completed_run(cfg.model_dir, fingerprint, force=force, select_by=cfg.select_by)
     else:
-        done = None if force else finished_run(cfg.model_dir, fingerprint)
+        done = None if force else finished_run(cfg.model_dir, fingerprint, select_by=cfg.select_by)
     if done is not None:
         log(nothing_to_do(cfg.model_dir))
         return done

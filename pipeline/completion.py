@@ -18,17 +18,17 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 
 from configs.load import fingerprint
-from configs.schema import Config, ConfigError, SourceConfig, SummarizeConfig
+from configs.schema import Config
 from contract import export_format
 from contract.manifest import MANIFEST_NAME, Manifest, read_manifest
 from pipeline import builtin_corpus
 from workspace import outputs
 from workspace.code_hash import code_version as _code_version
-from workspace.errors import InputError, UsageError
-from workspace.input_files import file_identity, is_local, match_files
+from workspace.errors import InputError
+from workspace.input_files import file_identity
+from pipeline.input_matching import document_files, input_files
 from workspace.readers import shared_lock
 
 SHAPING_PACKAGES = ("pipeline", "contract", "configs", "workspace")  # their sources are the code version
@@ -60,35 +60,14 @@ class Run:
     def input_paths(self) -> list[str]:
         return [i["path"] for i in self.inputs if "path" in i]
 
+    @property
+    def input_splits(self) -> list[tuple[str, str]]:
+        """(path, split) of each preprocess input file: what `ReadPairs` is handed to read."""
+        return [(i["path"], i.get("split", "")) for i in self.inputs if "path" in i]
+
 
 def code_version() -> str:
     return _code_version(SHAPING_PACKAGES)
-
-
-def input_files(cfg: SourceConfig) -> list[tuple[str, str]]:
-    """(path, split) for every input file matched; raises InputError naming a pattern that matched nothing."""
-    patterns = [(p, "") for p in cfg.paths] + [(p, s) for s, p in sorted(cfg.split_paths.items())]
-    if not patterns:
-        raise ConfigError(f"source.paths: give input files with -i FILE_OR_GLOB, source.paths or "
-                          f"source.split_paths.SPLIT for format {cfg.format}")
-    out = []
-    for pattern, split in patterns:
-        out.extend((path, split) for path in match_files(pattern, folders=cfg.format == "text_dir",
-                                                           what="source"))
-    return out
-
-
-def document_files(cfg: SummarizeConfig) -> list[str]:
-    """The files summarize reads, in the order of the patterns given."""
-    if not cfg.inputs:
-        raise InputError("summarize: give the documents to summarize (--input FILE_OR_GLOB)")
-    out = []
-    for pattern in cfg.inputs:
-        if cfg.format == "text_dir" and is_local(pattern) and os.path.isfile(pattern):
-            raise UsageError(f"--format text_dir reads folders of text files (one document a file); {pattern} is "
-                             f"a file: give its folder, or --format jsonl / tfrecord for a file of documents")
-        out.extend(match_files(pattern, folders=cfg.format == "text_dir", what="summarize.inputs"))
-    return out
 
 
 def preprocess_inputs(config: Config) -> list[dict]:

@@ -22,7 +22,7 @@ from workspace.input_files import folder_roots, read_whole_file, reading
 from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
 from pipeline.numbered_lines import Range, ReadNumberedLines, numbered_ranges
 from pipeline.sources import parse_json_line
-from pipeline.completion import document_files
+from pipeline.input_matching import document_files
 
 
 class _ParseJsonDocument(beam.DoFn):
@@ -105,15 +105,16 @@ def _parse_tfrecord_document(element: tuple[str, bytes | InputError], cfg: Summa
 
 
 class ReadDocuments(beam.PTransform):
-    """JSONL is read in the ranges `numbered_ranges` cut (given, when the caller already scanned the files)."""
+    """files: the document files to read, as the run's identity matched them (matched from `cfg` when not
+    given). JSONL is read in the ranges `numbered_ranges` cut (given, when the caller already scanned them)."""
 
-    def __init__(self, cfg: SummarizeConfig, ranges: list[Range] | None = None):
+    def __init__(self, cfg: SummarizeConfig, ranges: list[Range] | None = None, files: list[str] | None = None):
         super().__init__()
-        self._cfg, self._ranges = cfg, ranges
+        self._cfg, self._ranges, self._files = cfg, ranges, files
 
     def expand(self, pipeline):
         cfg = self._cfg
-        files = document_files(cfg)
+        files = self._files if self._files is not None else document_files(cfg)
         if cfg.format == "jsonl":
             ranges = self._ranges if self._ranges is not None else numbered_ranges(files)[0]
             result = (pipeline | "ReadLines" >> ReadNumberedLines(ranges)

@@ -23,7 +23,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from configs.load import config_fingerprint, config_yaml
-from configs.schema import SPLITS, Config
+from configs.schema import SPLITS, Config, to_dict
 from pipeline import completion, stats as stats_lib
 from pipeline.accounting import Accounted, check_accounts, read_accounting
 from workspace import files, outputs
@@ -52,16 +52,18 @@ class PreprocessResult:
     seconds: float
 
 
-def _read_clean(p: beam.Pipeline, config: Config, task: str):
-    raw = p | "Read" >> ReadPairs(config.source)
+def _read_clean(p: beam.Pipeline, config: Config, task: str, files: list[tuple[str, str]] | None):
+    raw = p | "Read" >> ReadPairs(config.source, files)
     read = raw[RECORDS] | "Progress" >> ShowProgress(f"preprocess {task} read", unit="records")
     cleaned = read | "Clean" >> CleanPairs(config.clean, config.split)
     return raw, cleaned
 
 
-def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_vocab: bool) -> None:
-    """Pass one (see the module docstring). Writes `analysis/` and, if asked, `vocab/spm.model`."""
-    _, cleaned = _read_clean(p, config, "pass 1/2")
+def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_vocab: bool,
+                   files: list[tuple[str, str]] | None = None) -> None:
+    """Pass one (see the module docstring). Writes `analysis/` and, if asked, `vocab/spm.model`. files: the
+    (path, split) input files the run's identity lists (matched from the config when not given)."""
+    _, cleaned = _read_clean(p, config, "pass 1/2", files)
     records = cleaned[RECORDS]
     records | "WriteDuplicateLists" >> WriteDuplicateLists(config.dedup, _duplicate_lists(staging))
     if learn_vocab:
@@ -69,9 +71,10 @@ def build_analysis(p: beam.Pipeline, config: Config, staging: str, *, learn_voca
          | "LearnVocabulary" >> LearnVocabulary(config.tokenizer, FileSystems.join(staging, VOCAB_FILE)))
 
 
-def build_write(p: beam.Pipeline, config: Config, staging: str) -> None:
+def build_write(p: beam.Pipeline, config: Config, staging: str,
+                files: list[tuple[str, str]] | None = None) -> None:
     """Pass two (see the module docstring). Writes `data/`, `dead_letter/` and `analysis/accounting.json`."""
-    raw, cleaned = _read_clean(p, config, "pass 2/2")
+    raw, cleaned = _read_clean(p, config, "pass 2/2", files)
     kept = cleaned[RECORDS] | "ApplyDuplicates" >> ApplyDuplicates(_duplicate_lists(staging))
     vocab, data = FileSystems.join(staging, VOCAB_FILE), FileSystems.join(staging, "data")
     tokenized = kept["records"] | "TokenizeAndSerialize" >> TokenizeAndSerialize(vocab)
@@ -118,23 +121,28 @@ def _naming_the_inputs(inputs: list[dict]):
 
 
 def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, beam_args: Sequence[str] = (),
-        make_pipeline: Callable[[], beam.Pipeline] | None = None,
+        make_pipeline: Callable[[], beam.Pipeline] | None = None, identity: completion.Run | None = None,
         log: Callable[[str], None] = print) -> PreprocessResult:
-    """Run the preprocessing job; returns quickly with status "skipped" when the same run already completed."""
+    """Run the preprocessing job; returns quickly with status "skipped" when the same run already completed.
+
+    identity: the run as `completion.check_preprocess` found it incomplete (jobs/preprocess.py decides that
+    before loading Beam); computed here when not given. Both passes read the files it lists.
+    """
     from pipeline.runner import make_pipeline as default_make_pipeline, pipeline_options
 
     start = time.time()
     out = config.preprocess.output_dir
-    identity, done = completion.check_preprocess(config, allow_nonempty=allow_nonempty, force=force)
-    if done is not None:
-        log(completion.nothing_to_do(identity))
-        return PreprocessResult("skipped", out, done, time.time() - start)
+    if identity is None:
+        identity, done = completion.check_preprocess(config, allow_nonempty=allow_nonempty, force=force)
+        if done is not None:
+            log(completion.nothing_to_do(identity))
+            return PreprocessResult("skipped", out, done, time.time() - start)
     inputs, version, fingerprint = identity.inputs, identity.code_version, identity.fingerprint
     input_paths = identity.input_paths
 
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
     with outputs.staged(out, job="preprocess", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
-                        inputs=input_paths) as staging:
+                        inputs=input_paths, claimed=True) as staging:  # claimed by the check (again under the lock)
         files.write_text(FileSystems.join(staging, "config.yaml"), config_yaml(config))
         dedup = config.dedup.exact or config.dedup.near
         learn_vocab = not config.tokenizer.model_path
@@ -148,10 +156,10 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
                 log("preprocess: pass 1/2 (clean, find duplicates"
                     + (", learn vocabulary)" if learn_vocab else ")"))
                 with _naming_the_inputs(identity.inputs), make() as p:
-                    build_analysis(p, config, staging, learn_vocab=learn_vocab)
+                    build_analysis(p, config, staging, learn_vocab=learn_vocab, files=identity.input_splits)
             log("preprocess: pass 2/2 (clean, drop duplicates, tokenize, write TFRecords)")
             with make() as p:
-                build_write(p, config, staging)
+                build_write(p, config, staging, files=identity.input_splits)
             manifest = _finish(config, staging, inputs, fingerprint, version)
         outputs.commit(staging, out, job="preprocess", marker=fingerprint)
     unreached = vocabulary_unreached(config, manifest)
@@ -190,8 +198,7 @@ def _finish(config: Config, staging: str, inputs: list[dict], fingerprint: str, 
         splits={s: SplitInfo(files=shards[s], num_records=written[s]) for s in SPLITS},
         vocab=VocabInfo(model_file=VOCAB_FILE, sha256=tokenizer.vocab_sha256(), size=tokenizer.vocab_size),
         counts={"input": n_input, "written": sum(written.values()), "dropped": dropped},
-        inputs=inputs, fingerprint=fingerprint, config=json.loads(json.dumps(
-            dataclasses.asdict(config), default=list)),
+        inputs=inputs, fingerprint=fingerprint, config=to_dict(config),
         code_version=version, seed=config.tokenizer.seed,
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     statistics = {"lengths": stats_lib.summarize(lengths), "leakage": leakage_report(_duplicate_lists(staging).drops()),

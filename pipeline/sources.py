@@ -25,7 +25,7 @@ from contract.records import content_id
 from pipeline.dead_letters import DROPPED, RECORDS, dead_letter, unreadable
 from workspace.errors import InputError
 from workspace.input_files import folder_roots, read_whole_file
-from pipeline.completion import input_files
+from pipeline.input_matching import input_files
 from pipeline.lines import ReadLines
 
 # Field names of TFDS summarization datasets, used when the configured names are absent from the features.
@@ -229,11 +229,12 @@ class _ReadTfds(beam.DoFn):
 
 
 class ReadPairs(beam.PTransform):
-    """The configured source -> {records, dropped}."""
+    """The configured source -> {records, dropped}. files: the (path, split) pairs to read, as the run's
+    identity matched them (pipeline/completion.py `Run.input_splits`); matched from `cfg` when not given."""
 
-    def __init__(self, cfg: SourceConfig):
+    def __init__(self, cfg: SourceConfig, files: list[tuple[str, str]] | None = None):
         super().__init__()
-        self._cfg = cfg
+        self._cfg, self._files = cfg, files
 
     def expand(self, pipeline):
         cfg = self._cfg
@@ -257,7 +258,7 @@ class ReadPairs(beam.PTransform):
                       | "ReadTfds" >> beam.ParDo(_ReadTfds(cfg)).with_outputs(DROPPED, main=RECORDS))
             return {RECORDS: result[RECORDS], DROPPED: result[DROPPED]}
 
-        files = input_files(cfg)
+        files = self._files if self._files is not None else input_files(cfg)
         split_of = {path: split for path, split in files}
         if cfg.format == "jsonl":
             result = (pipeline | "ReadLines" >> ReadLines(sorted(split_of))

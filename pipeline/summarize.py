@@ -173,14 +173,15 @@ class _Summarize(beam.DoFn):
         self._progress.flush()
 
 
-def count_documents(cfg: SummarizeConfig) -> int:
-    """Documents in the input (non-blank lines of JSONL, files of a folder), for progress; 0 when unknown
-    (TFRecords)."""
+def count_documents(cfg: SummarizeConfig, files: list[str] | None = None) -> int:
+    """Documents in the input `files` (matched from `cfg` when not given): non-blank lines of JSONL, files of a
+    folder, for progress; 0 when unknown (TFRecords)."""
+    files = document_files(cfg) if files is None else files
     if cfg.format == "text_dir":
-        return len(document_files(cfg))
+        return len(files)
     if cfg.format != "jsonl":
         return 0
-    return numbered_ranges(document_files(cfg))[1]
+    return numbered_ranges(files)[1]
 
 
 class DropDuplicateIds(beam.PTransform):
@@ -224,11 +225,12 @@ class SummarizeDocuments(beam.PTransform):
         return {RECORDS: result[RECORDS], DROPPED: result[DROPPED]}
 
 
-def build(p: beam.Pipeline, config: Config, staging: str, total: int, *, ranges=None,
+def build(p: beam.Pipeline, config: Config, staging: str, total: int, *, ranges=None, files=None,
           pinned: dict | None = None, earlier: str | None = None, settings_fingerprint: str = "") -> None:
-    """earlier: the glob of an earlier output's summaries to reuse (pipeline/reuse.py), None to decode all."""
+    """files: the document files (as the run's identity matched them); earlier: the glob of an earlier output's
+    summaries to reuse (pipeline/reuse.py), None to decode all."""
     cfg = config.summarize
-    docs = p | "Read" >> ReadDocuments(cfg, ranges)
+    docs = p | "Read" >> ReadDocuments(cfg, ranges, files)
     unique = {RECORDS: docs[RECORDS], DROPPED: None}
     if cfg.duplicate_ids == "drop":
         unique = docs[RECORDS] | "DropDuplicateIds" >> DropDuplicateIds()
@@ -255,32 +257,37 @@ class SummarizeResult:
 
 
 def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, beam_args: Sequence[str] = (),
-        make_pipeline: Callable[[], beam.Pipeline] | None = None,
+        make_pipeline: Callable[[], beam.Pipeline] | None = None, identity: completion.Run | None = None,
         log: Callable[[str], None] = print) -> SummarizeResult:
-    """Run the summarization job; returns quickly with status "skipped" when the same run already completed."""
+    """Run the summarization job; returns quickly with status "skipped" when the same run already completed.
+
+    identity: the run as `completion.check_summarize` found it incomplete (jobs/summarize.py decides that
+    before loading Beam); computed here when not given. The documents read are the files it lists.
+    """
     from pipeline.runner import make_pipeline as default_make_pipeline, pipeline_options
 
     start = time.time()
     cfg = config.summarize
     out = cfg.output_dir
-    identity, done = completion.check_summarize(config, allow_nonempty=allow_nonempty, force=force)
-    if done is not None:
-        log(completion.nothing_to_do(identity))
-        return SummarizeResult(out, done, time.time() - start, status="skipped")
+    if identity is None:
+        identity, done = completion.check_summarize(config, allow_nonempty=allow_nonempty, force=force)
+        if done is not None:
+            log(completion.nothing_to_do(identity))
+            return SummarizeResult(out, done, time.time() - start, status="skipped")
     files = identity.input_paths
     ranges = None
     if cfg.format == "jsonl":  # one pass over the files cuts the numbered ranges and counts the documents
         ranges, total = numbered_ranges(files)
     else:
-        total = count_documents(cfg)
+        total = count_documents(cfg, files)
     log(f"summarize: {total or 'an unknown number of'} documents from {len(cfg.inputs)} input pattern(s)")
     make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
     with outputs.staged(out, job="summarize", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
-                        inputs=files) as staging:
+                        inputs=files, claimed=True) as staging:  # claimed by the check (once more under the lock)
         earlier = None if force else earlier_summaries(out, identity.settings_fingerprint)  # under the lock
         outputs.write_text(outputs.join(staging, "config.yaml"), config_yaml(config))
         with make() as p:
-            build(p, config, staging, total, ranges=ranges, pinned=identity.model, earlier=earlier,
+            build(p, config, staging, total, ranges=ranges, files=files, pinned=identity.model, earlier=earlier,
                   settings_fingerprint=identity.settings_fingerprint)
         completion.check_inputs_unchanged(identity, config)  # the documents read are those the run recorded
         counts = read_accounting(FileSystems.join(staging, COUNTS_FILE))

@@ -68,7 +68,7 @@ def test_what_decides_a_noop_loads_neither_beam_nor_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys, jobs.cli, pipeline.completion, contract.train_run\n"
+    code = ("import sys, jobs.cli, pipeline.completion, pipeline.input_matching, contract.train_run\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'apache_beam', 'tensorflow', 'keras'}))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

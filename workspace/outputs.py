@@ -275,8 +275,11 @@ def commit(staging: str, out: str, *, job: str, marker: str) -> list[str]:
 
 @contextlib.contextmanager
 def staged(out: str, *, job: str, names: Iterable[str], allow_nonempty: bool = False,
-           inputs: Iterable[str] = ()) -> Iterator[str]:
+           inputs: Iterable[str] = (), claimed: bool = False) -> Iterator[str]:
     """Claim `out` for `job`, lock it and yield a staging folder; the caller commits it.
+
+    The claim is made before the lock (nothing is created in a directory sumflow may not write, not even the
+    lock file) unless the caller `claimed` it already (the jobs' completion check does), and under the lock.
 
     On an error the staging folder is removed and the directory is left as it was. An OS error on the way (a
     full disk, a directory sumflow may not write), raised here or in a Beam worker, becomes one UsageError that
@@ -284,7 +287,8 @@ def staged(out: str, *, job: str, names: Iterable[str], allow_nonempty: bool = F
     """
     names = list(names)
     try:
-        claim(out, job=job, names=names, allow_nonempty=allow_nonempty, inputs=inputs)
+        if not claimed:
+            claim(out, job=job, names=names, allow_nonempty=allow_nonempty, inputs=inputs)
         with locked(out):
             claim(out, job=job, names=names, allow_nonempty=allow_nonempty, inputs=inputs)  # under the lock now
             staging = new_staging(out)

@@ -75,12 +75,13 @@ def test_a_finished_run_reports_the_figure_its_select_by_followed(tmp_path, voca
     (model / layout.CONFIG).write_text(config_yaml(config))
     done = train_run.already_trained(config)
     assert (done.monitor, done.best, done.best_val_loss) == ("val_rouge1", 21.5, 3.5)
-    (model / layout.CONFIG).unlink()  # a run from before train.select_by: selected by val_loss
-    done = train_run.finished_run(str(model), train_run.run_fingerprint(config, manifest.fingerprint))
-    assert (done.monitor, done.best, done.best_val_loss) == ("val_loss", 3.5, 3.5)
-    (model / layout.CONFIG).write_text(config_yaml(config))
+    (model / layout.CONFIG).unlink()  # the config given says how the run selected (it is in the fingerprint)
+    done = train_run.finished_run(str(model), train_run.run_fingerprint(config, manifest.fingerprint),
+                                  select_by="rouge")
+    assert (done.monitor, done.best, done.best_val_loss) == ("val_rouge1", 21.5, 3.5)
     (model / layout.HISTORY).write_text("epoch,loss\n0,5.0\n1,4.0\n")  # no validation data: the training loss
-    done = train_run.finished_run(str(model), train_run.run_fingerprint(config, manifest.fingerprint))
+    done = train_run.finished_run(str(model), train_run.run_fingerprint(config, manifest.fingerprint),
+                                  select_by="rouge")
     assert (done.monitor, done.best, done.best_val_loss) == ("loss", 4.0, 4.0)
     assert train_run.best_value([{"val_rouge1": 1.0}], "val_loss") == math.inf
     assert train_run.best_value([{"val_loss": 1.0}], "val_rouge1") == -math.inf
@@ -121,12 +122,12 @@ def test_completed_run_clears_another_finished_run_and_keeps_this_one(tmp_path, 
     config = _config(tmp_path)
     model = _finished_model_dir(tmp_path, config, manifest)
     fingerprint = train_run.run_fingerprint(config, manifest.fingerprint)
-    assert train_run.completed_run(str(model), fingerprint, force=False).best_val_loss == 3.5
+    assert train_run.completed_run(str(model), fingerprint, force=False, select_by="loss").best_val_loss == 3.5
     assert (model / layout.COMPLETE).exists()
-    assert train_run.completed_run(str(model), "another", force=False) is None
+    assert train_run.completed_run(str(model), "another", force=False, select_by="loss") is None
     assert not [n for n in (layout.COMPLETE, layout.HISTORY, layout.BEST_WEIGHTS) if (model / n).exists()]
     assert (model / layout.TRAIN_INFO).exists()  # what a resumed run checks stays
     shutil.rmtree(model)
     model = _finished_model_dir(tmp_path, config, manifest)
-    assert train_run.completed_run(str(model), fingerprint, force=True) is None  # --force: train afresh
+    assert train_run.completed_run(str(model), fingerprint, force=True, select_by="loss") is None  # --force: afresh
     assert not (model / layout.COMPLETE).exists()

@@ -188,3 +188,22 @@ def test_a_text_folder_format_given_a_file_is_a_usage_error(tmp_path):
     assert str(raised.value) == (f"--format text_dir reads folders of text files (one document a file); "
                                  f"{tmp_path / 'docs.jsonl'} is a file: give its folder, or --format jsonl / "
                                  f"tfrecord for a file of documents")
+
+
+def test_the_readers_read_the_files_the_run_matched_not_the_patterns_again(tmp_path):
+    """The run's identity matches the inputs once (pipeline/completion.py); the readers are handed its files,
+    so a file that matches the pattern later (or was not matched) is not read by this run."""
+    from configs.schema import SourceConfig
+    from pipeline.sources import ReadPairs
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text(f'{{"id": "{name}", "article": "Text {name}.", '
+                                                f'"summary": "Sum {name}."}}\n')
+    docs = SummarizeConfig(inputs=(str(tmp_path / "*.jsonl"),), format="jsonl")
+    pairs = SourceConfig(format="jsonl", paths=(str(tmp_path / "*.jsonl"),))
+    with local_pipeline() as p:
+        read = p | "Docs" >> ReadDocuments(docs, files=[str(tmp_path / "a.jsonl")])
+        assert_that(read[RECORDS] | "DocIds" >> beam.Map(lambda d: d["id"]), equal_to(["a"]), label="Docs")
+        read = p | "Pairs" >> ReadPairs(pairs, [(str(tmp_path / "b.jsonl"), "train")])
+        assert_that(read[RECORDS] | "PairIds" >> beam.Map(lambda r: (r["id"], r["split"])),
+                    equal_to([("b", "train")]), label="Pairs")
