@@ -1,13 +1,21 @@
-"""A nightly rerun of `sumflow summarize` over a dump that grew (issue 28): a dump of --documents documents
-summarized from scratch, then the same command after 1% new, 0.1% changed and 0.1% removed documents, then a
-run from scratch over the changed dump into another folder; the three wall times side by side, the rerun's
-last line, and whether its rows equal the from-scratch run's (they must, record for record).
+"""Nightly reruns over a dump that grew (issue 28), each run the `sumflow` CLI in the default runner mode.
 
-    python benchmarks/incremental.py --model-dir EXPORT --data DATA [--documents 20000]
+summarize: a dump of --documents documents summarized from scratch, then the same command after 1% new, 0.1%
+changed and 0.1% removed documents, then a run from scratch over the changed dump into another folder; the
+three wall times side by side, the rerun's last line, and whether its rows equal the from-scratch run's (they
+must, record for record).
+preprocess: a corpus of --records pairs in one file built from scratch, then `--append` after a second file
+with 1% new pairs (a tenth of them copies of earlier articles under new ids) landed, then a full build over
+both files with the dataset's vocabulary; the wall times side by side and the two datasets' counts (equal,
+or the difference explained: which copy of a duplicate pair is kept may differ).
+
+    python benchmarks/incremental.py --job summarize --model-dir EXPORT --data DATA [--documents 20000]
+    python benchmarks/incremental.py --job preprocess --data DATA [--records 20000]
 
 EXPORT: an exported model (e.g. the quickstart's runs/default/export); DATA: a preprocess output whose
-articles make the dump (every split's, repeated under new ids to reach --documents; a repeat is a document of
-its own to summarize). Each run is the `sumflow` CLI in the default runner mode.
+articles make the dump (summarize: every split's, repeated under new ids to reach --documents; a repeat is a
+document of its own to summarize; preprocess: pairs of words drawn from its articles, seeded, so that they are
+not near duplicates of each other).
 """
 
 from __future__ import annotations
@@ -61,12 +69,77 @@ def rows(out: str) -> list[str]:
                   for line in open(path, encoding="utf-8").read().splitlines())
 
 
+def preprocess(corpus: str, out: str, *extra: str) -> tuple[float, str]:
+    sumflow = os.path.join(os.path.dirname(sys.executable), "sumflow")
+    start = time.perf_counter()
+    done = subprocess.run([sumflow, "preprocess", "-c", "jsonl", "-i", corpus, "-o", out, *extra],
+                          cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        sys.exit(f"preprocess -o {out} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds, done.stderr.strip().splitlines()[-1]
+
+
+def pairs(words: list[str], start: int, n: int) -> list[dict]:
+    import random
+
+    out = []
+    for i in range(start, start + n):
+        rng = random.Random(i)
+        article = " ".join(rng.choice(words) for _ in range(rng.randint(40, 120))) + "."
+        out.append({"id": f"pair-{i}", "article": article, "summary": " ".join(article.split()[:12]) + "."})
+    return out
+
+
+def preprocess_main(args) -> None:
+    from contract.manifest import read_manifest
+
+    words = sorted({w for a in articles(args.data) for w in a.split() if w.isalpha()})
+    n = args.records
+    new = max(10, n // 100)
+    work = tempfile.mkdtemp(prefix="sumflow-incremental-")
+    os.makedirs(os.path.join(work, "dump"))
+    corpus, earlier = os.path.join(work, "dump", "*.jsonl"), pairs(words, 0, n)
+    write_dump(os.path.join(work, "dump", "part-000.jsonl"), earlier)
+    out = os.path.join(work, "out")
+    full, full_line = preprocess(corpus, out)
+    print(f"  full build, {n:,} records: {full:.1f} s ({full_line})", flush=True)
+    added = pairs(words, n, new - new // 10)
+    added += [{"id": f"copy-{i}", "article": earlier[i * 97 % n]["article"], "summary": "A copy."}
+              for i in range(new // 10)]
+    write_dump(os.path.join(work, "dump", "part-001.jsonl"), added)
+    append, append_line = preprocess(corpus, out, "--append")
+    print(f"  --append, {len(added)} new records ({new // 10} copies of earlier articles): {append:.1f} s "
+          f"({append_line})", flush=True)
+    shutil.copy(os.path.join(out, "vocab", "spm.model"), os.path.join(work, "vocab.model"))
+    rebuild, _ = preprocess(corpus, os.path.join(work, "full"), "--set",
+                            f"tokenizer.model_path={os.path.join(work, 'vocab.model')}")
+    appended, rebuilt = read_manifest(out), read_manifest(os.path.join(work, "full"))
+    print(f"  full build over both files, the dataset's vocabulary: {rebuild:.1f} s")
+    print(f"\n| run | records read | seconds | vs full build |\n|---|---|---|---|")
+    print(f"| full build | {n:,} | {full:.1f} | 1.00x |")
+    print(f"| --append (generation 1) | {len(added):,} | {append:.1f} | {append / full:.2f}x |")
+    print(f"| full build over both files | {n + len(added):,} | {rebuild:.1f} | {rebuild / full:.2f}x |")
+    print(f"appended counts {appended.counts}")
+    print(f"rebuilt counts  {rebuilt.counts}")
+    splits = {s: i.num_records for s, i in appended.splits.items()}
+    print(f"equal counts: {appended.counts == rebuilt.counts}, splits {splits} vs "
+          f"{ {s: i.num_records for s, i in rebuilt.splits.items()} }; target: --append <= 0.25x of a full build")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-dir", required=True)
+    parser.add_argument("--job", choices=("summarize", "preprocess"), default="summarize")
+    parser.add_argument("--model-dir")
     parser.add_argument("--data", required=True)
     parser.add_argument("--documents", type=int, default=20000)
+    parser.add_argument("--records", type=int, default=20000)
     args = parser.parse_args()
+    if args.job == "preprocess":
+        return preprocess_main(args)
+    if not args.model_dir:
+        parser.error("--job summarize needs --model-dir")
     pool = articles(args.data)
     n = args.documents
     docs = [{"id": f"doc-{i}", "article": pool[i % len(pool)] + ("" if i < len(pool) else f" Copy {i // len(pool)}.")}

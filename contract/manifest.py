@@ -4,7 +4,8 @@ Layout of a preprocess output directory:
   manifest.json            this manifest (written before the marker)
   config.yaml              the resolved config of the run
   vocab/spm.model          the SentencePiece model (`vocab.model_file`)
-  data/{split}-*.tfrecord  tf.train.Example records (contract/records.py)
+  data/{split}-*.tfrecord  tf.train.Example records (contract/records.py); an appended generation's shards
+                           carry its tag (data/train-g0001-*.tfrecord), all listed in `splits`
   dead_letter/*.jsonl      every dropped record with its reason
   stats.json               length histograms, dedup and leakage report
   _SUCCESS                 completion marker, written last; holds the run fingerprint
@@ -63,6 +64,9 @@ class Manifest:
     code_version: str
     seed: int
     created: str
+    # One entry per generation (`sumflow preprocess --append`: pipeline/append.py), the first a full build:
+    # {"generation": n, "inputs": [paths read], "counts": {"input", "written", "dropped"}, "created"}.
+    generations: list[dict] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

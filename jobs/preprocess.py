@@ -18,8 +18,12 @@ from jobs.options import BeamCommand, allow_nonempty_option, config_options, loa
               help="Input files or globs (repeatable; default: source.paths).")
 @click.option("--output-dir", "-o", default=None, help="Where to write (default: preprocess.output_dir).")
 @click.option("--force", is_flag=True, help="Rerun even if this output is already complete for these inputs.")
+@click.option("--append", is_flag=True,
+              help="Add the records of new input files to the dataset in the output directory (its next "
+                   "generation), deduplicated against it and tokenized with its vocabulary; when that cannot be "
+                   "done (a changed input or setting, ...) the dataset is built whole, and the job says why.")
 @allow_nonempty_option
-def command(configs, overrides, inputs, output_dir, force, allow_nonempty, beam_args):
+def command(configs, overrides, inputs, output_dir, force, append, allow_nonempty, beam_args):
     """Clean, deduplicate, split and tokenize article/summary pairs into TFRecords.
 
     \b
@@ -28,6 +32,7 @@ def command(configs, overrides, inputs, output_dir, force, allow_nonempty, beam_
       sumflow preprocess                                   # built-in corpus -> runs/default/data
       sumflow preprocess -c aeslc --set source.split_paths.train=my/train.jsonl
       sumflow preprocess -c jsonl -i 'dump/*.jsonl.gz' -o out/data
+      sumflow preprocess -c jsonl -i 'dump/*.jsonl.gz' -o out/data --append   # nightly: new files only
       sumflow preprocess -c cnndm -- --runner DataflowRunner --project P --region R \\
           --temp_location gs://BUCKET/tmp --setup_file ./setup.py
     Arguments after `--` go to Beam unchanged (runner options).
@@ -44,4 +49,4 @@ def command(configs, overrides, inputs, output_dir, force, allow_nonempty, beam_
     from pipeline import preprocess
 
     preprocess.run(config, force=force, allow_nonempty=allow_nonempty, beam_args=beam_args, identity=identity,
-                   log=lambda m: click.echo(m, err=True))
+                   append=append, log=lambda m: click.echo(m, err=True))

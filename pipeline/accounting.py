@@ -75,15 +75,18 @@ class Accounted(beam.PTransform):
 
     inputs: each element one input record (records read, and the dead letters of what could not be read);
     written: {key: PCollection}, each element one record written, counted under `key`;
-    dropped: dead letters, written to `{output_dir}/dead_letter/dropped-*.jsonl` and counted as "dropped:REASON";
+    dropped: dead letters, written to `{output_dir}/dead_letter/{dead_letter_name}-*.jsonl` (dropped-*.jsonl) and
+      counted as "dropped:REASON";
     lengths: per-bundle length statistics (pipeline/stats.py), merged into "lengths".
     Writes {"counts": {...}, "lengths": {...}} (or the counts alone, `counts_only`) to `accounting_path`.
     """
 
     def __init__(self, *, output_dir: str, accounting_path: str, inputs: Iterable, dropped: Iterable,
-                 written: dict | None = None, lengths: Iterable = (), counts_only: bool = False):
+                 written: dict | None = None, lengths: Iterable = (), counts_only: bool = False,
+                 dead_letter_name: str = "dropped"):
         super().__init__()
         self._output_dir, self._path, self._counts_only = output_dir, accounting_path, counts_only
+        self._dead_letter_name = dead_letter_name
         self._inputs, self._dropped = [p for p in inputs if p is not None], [p for p in dropped if p is not None]
         self._written, self._lengths = dict(written or {}), list(lengths)
 
@@ -91,7 +94,8 @@ class Accounted(beam.PTransform):
         dropped = tuple(self._dropped) | "AllDropped" >> beam.Flatten(pipeline=pbegin.pipeline)
         (dropped | "DeadLetterJson" >> beam.Map(dead_letters.to_json)
          | "WriteDeadLetters" >> beam.io.WriteToText(
-             FileSystems.join(self._output_dir, dead_letters.DIRECTORY, "dropped"), file_name_suffix=".jsonl"))
+             FileSystems.join(self._output_dir, dead_letters.DIRECTORY, self._dead_letter_name),
+             file_name_suffix=".jsonl"))
         # Input is counted where records enter, independently of what happens to them later.
         partials = [pcoll | f"CountInput{i}" >> beam.ParDo(CountPerBundle(lambda _: "input"))
                     for i, pcoll in enumerate(self._inputs)]

@@ -8,22 +8,24 @@ In every group one record survives: the one in the most precious split (test, th
 evaluation data is never dropped in favour of training data), then the smallest id. The output is the list of
 records to drop, each with the id it duplicates; records that were in another split than their survivor make
 the cross-split leakage report.
+
+Appending to a dataset (pipeline/append.py), the records of its earlier generations take part through the
+dataset's index (pipeline/dedup_index.py: each record's id, split, exact key and signature): they come first
+in every group and are never dropped (their shards are written), so a new record that duplicates an earlier
+one is dropped, and the new records among themselves follow the rules above.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import base64
 import hashlib
-import json
 
 import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
-from apache_beam.io.filesystems import FileSystems
 
 from contract import text
 from configs.schema import DedupConfig
-from pipeline.dead_letters import dead_letter
 
 SPLIT_RANK = {"test": 0, "validation": 1, "train": 2}
 # datasketch's MinHash values are below 2**32 (its _max_hash): uint32 holds them exactly, in half the bytes
@@ -62,11 +64,14 @@ class MinHasher:
                 for b in range(self._cfg.bands)]
 
 
-def _member(record: dict) -> tuple:
-    return (SPLIT_RANK.get(record["split"], 3), record["id"], record["split"])
+NEW, EARLIER = 1, 0  # a member's age: a record of this run, or of an earlier generation (sorted first)
 
 
-@beam.typehints.with_output_types(tuple[str, tuple[int, str, str]])  # main output; the tagged one is not typed
+def _member(record: dict, age: int = NEW) -> tuple:
+    return (age, SPLIT_RANK.get(record["split"], 3), record["id"], record["split"])
+
+
+@beam.typehints.with_output_types(tuple[str, tuple[int, int, str, str]])  # main output; the tagged one is not typed
 class _NearKeys(beam.DoFn):
     """record -> (band key, member) for each band, and (id, signature bytes) once, tagged "signature".
 
@@ -84,30 +89,59 @@ class _NearKeys(beam.DoFn):
     def process(self, record):
         signature = self._hasher.signature(record["article"])
         yield pvalue.TaggedOutput("signature", (record["id"], signature.tobytes()))
+        yield pvalue.TaggedOutput("index", index_entry(record, self._cfg, signature))
         member = _member(record)
         for key in self._hasher.band_keys(signature):
             yield key, member
+
+
+class _EarlierNearKeys(_NearKeys):
+    """An index entry of an earlier generation -> its band keys and signature, as `_NearKeys` gives them."""
+
+    def process(self, entry):
+        signature = entry_signature(entry)
+        yield pvalue.TaggedOutput("signature", (entry["id"], signature.tobytes()))
+        member = _member(entry, EARLIER)
+        for key in self._hasher.band_keys(signature):
+            yield key, member
+
+
+def index_entry(record: dict, cfg: DedupConfig, signature: np.ndarray | None = None) -> dict:
+    """What the dataset's index keeps of a record (pipeline/dedup_index.py): id, split, and what the
+    enabled rules compare (exact key; MinHash signature, base64)."""
+    entry = {"id": record["id"], "split": record["split"]}
+    if cfg.exact:
+        entry["exact"] = exact_key(record["article"])
+    if signature is not None:
+        entry["signature"] = base64.b64encode(signature.astype(SIGNATURE_DTYPE).tobytes()).decode("ascii")
+    return entry
+
+
+def entry_signature(entry: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(entry["signature"]), dtype=SIGNATURE_DTYPE)
 
 
 def _exact_drops(group):
     _, members = group
     members = sorted(members)
     keeper = members[0]
-    for rank, record_id, split in members[1:]:
-        yield {"id": record_id, "reason": "duplicate_exact", "split": split, "kept_id": keeper[1],
-               "kept_split": keeper[2], "similarity": 1.0}
+    for age, rank, record_id, split in members[1:]:
+        if age == NEW:  # an earlier generation's record stays: its shards are written
+            yield {"id": record_id, "reason": "duplicate_exact", "split": split, "kept_id": keeper[2],
+                   "kept_split": keeper[3], "similarity": 1.0}
 
 
 def _bucket_candidates(group):
-    """A band bucket -> (member id, (keeper id, keeper split, member split)) for each member but its keeper."""
+    """A band bucket -> (member id, (keeper id, keeper split, member split)) for each new member but its
+    keeper."""
     _, members = group
     if len(members) < 2:
         return
     members = sorted(members)
     keeper = members[0]
-    for rank, record_id, split in members[1:]:
-        if record_id != keeper[1]:
-            yield record_id, (keeper[1], keeper[2], split)
+    for age, rank, record_id, split in members[1:]:
+        if age == NEW and record_id != keeper[2]:
+            yield record_id, (keeper[2], keeper[3], split)
 
 
 def _with_member_signatures(joined):
@@ -142,35 +176,52 @@ def _first_reason(drops):
 
 
 class FindDuplicates(beam.PTransform):
-    """cleaned records -> drop dicts {id, reason, split, kept_id, kept_split, similarity}, one per dropped id."""
+    """cleaned records -> {"drops": drop dicts {id, reason, split, kept_id, kept_split, similarity}, one per
+    dropped id; "index": the records' index entries (`index_entry`)}.
 
-    def __init__(self, cfg: DedupConfig):
+    earlier: the index entries of the dataset's earlier generations (appending; module doc), or None.
+    """
+
+    def __init__(self, cfg: DedupConfig, earlier: beam.PCollection | None = None):
         super().__init__()
-        self._cfg = cfg
+        self._cfg, self._earlier = cfg, earlier
 
     def expand(self, records):
-        cfg = self._cfg
+        cfg, earlier = self._cfg, self._earlier
         drops = []
+        index = None
         if cfg.exact:
-            drops.append(records
-                         | "ExactKey" >> beam.Map(lambda r: (exact_key(r["article"]), _member(r)))
+            keys = records | "ExactKey" >> beam.Map(lambda r: (exact_key(r["article"]), _member(r)))
+            if earlier is not None:
+                keys = (keys, earlier | "EarlierExactKey" >> beam.Map(lambda e: (e["exact"], _member(e, EARLIER)))
+                        ) | "AllExactKeys" >> beam.Flatten()
+            drops.append(keys
                          | "GroupExact" >> beam.GroupByKey()
                          | "ExactDrops" >> beam.FlatMap(_exact_drops))
         if cfg.near:
-            keyed = records | "BandKeys" >> beam.ParDo(_NearKeys(cfg)).with_outputs("signature", main="bands")
-            signatures = keyed["signature"]
-            candidates = keyed["bands"] | "GroupBands" >> beam.GroupByKey() | "Candidates" >> beam.FlatMap(
+            keyed = records | "BandKeys" >> beam.ParDo(_NearKeys(cfg)).with_outputs("signature", "index",
+                                                                                    main="bands")
+            signatures, bands, index = keyed["signature"], keyed["bands"], keyed["index"]
+            if earlier is not None:
+                old = earlier | "EarlierBandKeys" >> beam.ParDo(_EarlierNearKeys(cfg)).with_outputs(
+                    "signature", main="bands")
+                signatures = (signatures, old["signature"]) | "AllSignatures" >> beam.Flatten()
+                bands = (bands, old["bands"]) | "AllBands" >> beam.Flatten()
+            candidates = bands | "GroupBands" >> beam.GroupByKey() | "Candidates" >> beam.FlatMap(
                 _bucket_candidates)
             with_member = ({"signature": signatures, "candidate": candidates} | "JoinMember" >> beam.CoGroupByKey()
                            | "MemberSignatures" >> beam.FlatMap(_with_member_signatures))
             drops.append({"signature": signatures, "candidate": with_member} | "JoinKeeper" >> beam.CoGroupByKey()
                          | "NearDrops" >> beam.FlatMap(_near_drops, threshold=cfg.threshold))
+        if index is None:
+            index = records | "IndexEntries" >> beam.Map(index_entry, cfg)
         if not drops:
-            return records.pipeline | "NoDuplicates" >> beam.Create([])
-        return (drops | "AllDrops" >> beam.Flatten()
-                | "ById" >> beam.Map(lambda d: (d["id"], d))
-                | "OnePerId" >> beam.CombinePerKey(_first_reason)
-                | "Values" >> beam.Values())
+            return {"drops": records.pipeline | "NoDuplicates" >> beam.Create([]), "index": index}
+        return {"drops": (drops | "AllDrops" >> beam.Flatten()
+                          | "ById" >> beam.Map(lambda d: (d["id"], d))
+                          | "OnePerId" >> beam.CombinePerKey(_first_reason)
+                          | "Values" >> beam.Values()),
+                "index": index}
 
 
 def leakage_report(drops: list[dict]) -> dict:
@@ -185,140 +236,3 @@ def leakage_report(drops: list[dict]) -> dict:
                 examples.append({k: d[k] for k in ("id", "kept_id", "reason", "similarity")})
     return {"cross_split_duplicates": sum(pairs.values()), "by_split_pair": dict(sorted(pairs.items())),
             "examples": examples}
-
-
-@dataclasses.dataclass(frozen=True)
-class DuplicateLists:
-    """Where pass one of preprocess writes what it found and pass two reads it: one definition of the names.
-
-    `duplicates-*.jsonl`: the records to drop, each with the id it duplicates; `duplicate_ids-*.txt`: ids that
-    occur more than once. Both in `directory` (the job's `analysis/`).
-    """
-
-    directory: str
-
-    @property
-    def drops_prefix(self) -> str:
-        return FileSystems.join(self.directory, "duplicates")
-
-    @property
-    def drops_pattern(self) -> str:
-        return self.drops_prefix + "*.jsonl"
-
-    @property
-    def ids_prefix(self) -> str:
-        return FileSystems.join(self.directory, "duplicate_ids")
-
-    @property
-    def ids_pattern(self) -> str:
-        return self.ids_prefix + "*.txt"
-
-    def drops(self) -> list[dict]:
-        return [json.loads(line) for line in _read_lines(self.drops_pattern)]
-
-    def repeated_ids(self) -> set[str]:
-        return set(_read_lines(self.ids_pattern))
-
-    def found(self) -> tuple[bool, bool]:
-        """(any drops, any repeated ids): whether the files hold anything (absent when pass one did not run)."""
-        return _has_content(self.drops_pattern), _has_content(self.ids_pattern)
-
-
-class WriteDuplicateLists(beam.PTransform):
-    """cleaned records -> the two lists of `DuplicateLists` (pass one)."""
-
-    def __init__(self, cfg: DedupConfig, lists: DuplicateLists):
-        super().__init__()
-        self._cfg, self._lists = cfg, lists
-
-    def expand(self, records):
-        (records | "FindDuplicates" >> FindDuplicates(self._cfg)
-         | "DropsJson" >> beam.Map(lambda d: json.dumps(d, sort_keys=True))
-         | "WriteDrops" >> beam.io.WriteToText(self._lists.drops_prefix, file_name_suffix=".jsonl"))
-        return (records | "DuplicateIds" >> DuplicateIds()
-                | "WriteDuplicateIds" >> beam.io.WriteToText(self._lists.ids_prefix, file_name_suffix=".txt"))
-
-
-class _ApplyDrops(beam.DoFn):
-    """Drops the records pass one marked as duplicates (the lists are loaded once per worker, in setup)."""
-
-    def __init__(self, lists: DuplicateLists):
-        self._lists = lists
-
-    def setup(self):
-        self._drops = {d["id"]: d for d in self._lists.drops()}
-        self._duplicate_ids = self._lists.repeated_ids()
-
-    def process(self, record):
-        drop = self._drops.get(record["id"])
-        if drop is not None and drop["kept_id"] != record["id"]:
-            yield beam.pvalue.TaggedOutput("dropped", dead_letter(
-                id=record["id"], reason=drop["reason"],
-                detail=f"duplicate of {drop['kept_id']} ({drop['kept_split']}, similarity {drop['similarity']})"))
-        elif record["id"] in self._duplicate_ids:
-            yield beam.pvalue.TaggedOutput("same_id", (record["id"], record))
-        else:
-            yield record
-
-
-def _resolve_same_id(group):
-    """Several records under one id: keep one (the smallest content, so the choice is stable), drop the rest."""
-    record_id, records = group
-    records = sorted(records, key=lambda r: (r["article"], r["summary"]))
-    yield records[0]
-    for _ in records[1:]:
-        yield beam.pvalue.TaggedOutput("dropped", dead_letter(
-            id=record_id, reason="duplicate_id", detail="another record has this id; ids must be unique"))
-
-
-def _read_lines(pattern: str) -> list[str]:
-    lines = []
-    for metadata in FileSystems.match([pattern])[0].metadata_list:
-        with FileSystems.open(metadata.path) as f:
-            lines.extend(line for line in f.read().decode("utf-8").splitlines() if line)
-    return lines
-
-
-def _has_content(pattern: str) -> bool:
-    """Whether any file matching `pattern` is non-empty."""
-    return any(m.size_in_bytes > 0 for m in FileSystems.match([pattern])[0].metadata_list)
-
-
-class ApplyDuplicates(beam.PTransform):
-    """cleaned records -> {records, same_id, dropped}, using the drop list and duplicate-id list of pass one.
-
-    `records` is the main stream, untouched by any shuffle. Records whose id occurs more than once must meet
-    in a GroupByKey to pick one survivor; those survivors come out as `same_id`, a stream of their own (None
-    when pass one found no repeated id). They are kept apart on purpose: flattening them into the main stream
-    would make the local runner buffer every record of the job between stages (memory growing with input).
-    When pass one found nothing (or did not run), the records pass through with no per-record step and
-    `dropped` is None.
-    """
-
-    def __init__(self, lists: DuplicateLists):
-        super().__init__()
-        self._lists = lists
-
-    def expand(self, records):
-        # Pass one has finished when this is built: what it found decides the shape of this pass.
-        any_drops, repeated_ids = self._lists.found()
-        if not (repeated_ids or any_drops):  # dedup off, or nothing found: no step
-            return {"records": records, "same_id": None, "dropped": None}
-        applied = records | "Drop" >> beam.ParDo(_ApplyDrops(self._lists)).with_outputs(
-            "dropped", "same_id", main="records")
-        if not repeated_ids:
-            return {"records": applied["records"], "same_id": None, "dropped": applied["dropped"]}
-        resolved = (applied["same_id"] | "GroupSameId" >> beam.GroupByKey()
-                    | "Resolve" >> beam.FlatMap(_resolve_same_id).with_outputs("dropped", main="records"))
-        return {"records": applied["records"], "same_id": resolved["records"],
-                "dropped": (applied["dropped"], resolved["dropped"]) | "Dropped" >> beam.Flatten()}
-
-
-class DuplicateIds(beam.PTransform):
-    """records -> ids that occur more than once."""
-
-    def expand(self, records):
-        return (records | "Ids" >> beam.Map(lambda r: r["id"])
-                | "CountIds" >> beam.combiners.Count.PerElement()
-                | "Repeated" >> beam.Filter(lambda kv: kv[1] > 1)
-                | "Keys" >> beam.Keys())

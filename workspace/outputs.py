@@ -247,8 +247,10 @@ def _move(source: str, target: str) -> None:
         _fs().rename([source], [target])
 
 
-def commit(staging: str, out: str, *, job: str, marker: str) -> list[str]:
-    """Replace the earlier output of `job` in `out` with the files in `staging` (call under the lock).
+def commit(staging: str, out: str, *, job: str, marker: str, keep: Iterable[str] = ()) -> list[str]:
+    """Replace the earlier output of `job` in `out` with the files in `staging` (call under the lock); `keep`:
+    files of the earlier output that stay in place as part of the new one (an appended dataset's earlier
+    generations).
 
     Returns the files now recorded as sumflow's.
     """
@@ -261,16 +263,18 @@ def commit(staging: str, out: str, *, job: str, marker: str) -> list[str]:
     with swap_lock(out):  # readers see the old output or the new one (module doc)
         _write_owned(out, job, old + new + [SUCCESS_NAME])  # a crash from here on leaves nothing unrecorded
         _delete_owned(out, SUCCESS_NAME)
-        stale = [rel for rel in old if rel not in new and rel != SUCCESS_NAME]
+        keep = set(keep)
+        kept = [rel for rel in old if rel in keep and rel not in new and rel != SUCCESS_NAME]
+        stale = [rel for rel in old if rel not in new and rel != SUCCESS_NAME and rel not in kept]
         for rel in stale:
             _delete_owned(out, rel)
         _prune_empty_parents(out, stale)
         for rel in new:
             _move(join(staging, rel), join(out, rel))
         write_text(join(out, SUCCESS_NAME), marker + "\n")
-        _write_owned(out, job, new + [SUCCESS_NAME])
+        _write_owned(out, job, new + kept + [SUCCESS_NAME])
     _remove_tree(staging)
-    return new + [SUCCESS_NAME]
+    return sorted(new + kept) + [SUCCESS_NAME] if kept else new + [SUCCESS_NAME]
 
 
 @contextlib.contextmanager

@@ -43,8 +43,8 @@ def test_names_and_versions():
 
 def test_the_manifest_is_sorted_json_with_lists_for_tuples():
     d = json.loads(MANIFEST.to_json())
-    assert sorted(d) == ["code_version", "config", "counts", "created", "fingerprint", "format", "inputs",
-                         "schema_version", "seed", "splits", "vocab"]
+    assert sorted(d) == ["code_version", "config", "counts", "created", "fingerprint", "format", "generations",
+                         "inputs", "schema_version", "seed", "splits", "vocab"]
     assert d["splits"]["train"] == {"files": ["data/train-00000-of-00002.tfrecord",
                                               "data/train-00001-of-00002.tfrecord"], "num_records": 90}
     assert d["vocab"] == {"model_file": "vocab/spm.model", "sha256": "0" * 64, "size": 400, "pad_id": 0,

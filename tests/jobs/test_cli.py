@@ -76,7 +76,7 @@ COMMON = ["--config", "--set", "--run-dir"]
 
 @pytest.mark.parametrize("command, options", [
     ("doctor", ["--job-endpoint", "--help"]),
-    ("preprocess", COMMON + ["--input", "--output-dir", "--force", "--allow-nonempty", "--help"]),
+    ("preprocess", COMMON + ["--input", "--output-dir", "--force", "--append", "--allow-nonempty", "--help"]),
     ("train", COMMON + ["--data-dir", "--model-dir", "--force", "--allow-nonempty", "--help"]),
     ("export", COMMON + ["--model-dir", "--export-dir", "--allow-nonempty", "--help"]),
     ("tune-decoding", COMMON + ["--model-dir", "--data-dir", "--help"]),

@@ -46,7 +46,7 @@ def test_survivor_is_in_the_most_precious_split():
         {"id": "unique", "article": other, "summary": "s", "split": "train"},
     ]
     with local_pipeline() as p:
-        drops = (p | beam.Create(records) | FindDuplicates(DedupConfig())
+        drops = ((p | beam.Create(records) | FindDuplicates(DedupConfig()))["drops"]
                  | beam.Map(lambda d: (d["id"], d["reason"], d["kept_id"])))
         assert_that(drops, equal_to([("a-train", "duplicate_exact", "b-test"),
                                      ("c-validation", "duplicate_exact", "b-test")]))
@@ -77,7 +77,7 @@ def test_near_duplicate_is_dropped_for_its_bucket_keeper_with_its_similarity():
                             == hasher.signature(records[1]["article"])).mean()), 4)
     assert expected >= cfg.threshold
     with local_pipeline() as p:
-        drops = (p | beam.Create(records) | FindDuplicates(cfg)
+        drops = ((p | beam.Create(records) | FindDuplicates(cfg))["drops"]
                  | beam.Map(lambda d: (d["id"], d["reason"], d["kept_id"], d["kept_split"], d["similarity"])))
         assert_that(drops, equal_to([("orig-train", "near_duplicate", "copy-test", "test", expected)]))
 
@@ -115,6 +115,6 @@ def test_a_near_copy_of_a_chinese_article_is_found_and_a_distinct_one_is_not():
     ]
     cfg = DedupConfig(exact=False)
     with local_pipeline() as p:
-        drops = (p | beam.Create(records) | FindDuplicates(cfg)
+        drops = ((p | beam.Create(records) | FindDuplicates(cfg))["drops"]
                  | beam.Map(lambda d: (d["id"], d["reason"], d["kept_id"])))
         assert_that(drops, equal_to([("zh-orig", "near_duplicate", "zh-copy")]))
