@@ -11,11 +11,14 @@ or the difference explained: which copy of a duplicate pair is kept may differ).
 
     python benchmarks/incremental.py --job summarize --model-dir EXPORT --data DATA [--documents 20000]
     python benchmarks/incremental.py --job preprocess --data DATA [--records 20000]
+    python benchmarks/incremental.py --job preprocess --corpus shared [--records 20000]
 
 EXPORT: an exported model (e.g. the quickstart's runs/default/export); DATA: a preprocess output whose
 articles make the dump (summarize: every split's, repeated under new ids to reach --documents; a repeat is a
 document of its own to summarize; preprocess: pairs of words drawn from its articles, seeded, so that they are
-not near duplicates of each other).
+not near duplicates of each other). `--corpus shared` (preprocess) takes real pairs instead: the CNN/DailyMail
+test set and the AESLC training emails of ../shared/data (read there, never copied), --records of them for
+the dataset and the next 1% as the new file.
 """
 
 from __future__ import annotations
@@ -91,22 +94,45 @@ def pairs(words: list[str], start: int, n: int) -> list[dict]:
     return out
 
 
+SHARED = os.path.join(REPO, "..", "shared", "data")
+SHARED_FILES = ("cnndm_test_see2017/test.jsonl", "aeslc/train.jsonl")
+
+
+def shared_pairs(n: int) -> list[dict]:
+    found = []
+    for name in SHARED_FILES:
+        path = os.path.join(SHARED, name)
+        if not os.path.exists(path):
+            sys.exit(f"{path} is absent: --corpus shared needs ../shared/data")
+        with open(path, encoding="utf-8") as f:
+            found += [{k: row[k] for k in ("id", "article", "summary")} for row in map(json.loads, f)]
+        if len(found) >= n:
+            break
+    if len(found) < n:
+        sys.exit(f"../shared/data holds {len(found):,} pairs of {SHARED_FILES}; ask for --records <= that")
+    return found[:n]
+
+
 def preprocess_main(args) -> None:
     from contract.manifest import read_manifest
 
-    words = sorted({w for a in articles(args.data) for w in a.split() if w.isalpha()})
     n = args.records
     new = max(10, n // 100)
+    if args.corpus == "shared":
+        real = shared_pairs(n + new - new // 10)
+        earlier, fresh = real[:n], real[n:]
+    else:
+        words = sorted({w for a in articles(args.data) for w in a.split() if w.isalpha()})
+        earlier, fresh = pairs(words, 0, n), pairs(words, n, new - new // 10)
     work = tempfile.mkdtemp(prefix="sumflow-incremental-")
     os.makedirs(os.path.join(work, "dump"))
-    corpus, earlier = os.path.join(work, "dump", "*.jsonl"), pairs(words, 0, n)
+    corpus = os.path.join(work, "dump", "*.jsonl")
     write_dump(os.path.join(work, "dump", "part-000.jsonl"), earlier)
     out = os.path.join(work, "out")
     full, full_line = preprocess(corpus, out)
     print(f"  full build, {n:,} records: {full:.1f} s ({full_line})", flush=True)
-    added = pairs(words, n, new - new // 10)
-    added += [{"id": f"copy-{i}", "article": earlier[i * 97 % n]["article"], "summary": "A copy."}
-              for i in range(new // 10)]
+    added = fresh + [{"id": f"copy-{i}", "article": earlier[i * 97 % n]["article"], "summary": "A copy."}
+                     for i in range(new // 10)]
     write_dump(os.path.join(work, "dump", "part-001.jsonl"), added)
     append, append_line = preprocess(corpus, out, "--append")
     print(f"  --append, {len(added)} new records ({new // 10} copies of earlier articles): {append:.1f} s "
@@ -132,14 +158,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--job", choices=("summarize", "preprocess"), default="summarize")
     parser.add_argument("--model-dir")
-    parser.add_argument("--data", required=True)
+    parser.add_argument("--data")
+    parser.add_argument("--corpus", choices=("words", "shared"), default="words")
     parser.add_argument("--documents", type=int, default=20000)
     parser.add_argument("--records", type=int, default=20000)
     args = parser.parse_args()
     if args.job == "preprocess":
+        if args.corpus == "words" and not args.data:
+            parser.error("--job preprocess needs --data (or --corpus shared)")
         return preprocess_main(args)
-    if not args.model_dir:
-        parser.error("--job summarize needs --model-dir")
+    if not (args.model_dir and args.data):
+        parser.error("--job summarize needs --model-dir and --data")
     pool = articles(args.data)
     n = args.documents
     docs = [{"id": f"doc-{i}", "article": pool[i % len(pool)] + ("" if i < len(pool) else f" Copy {i // len(pool)}.")}

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from configs.schema import RUN_DIR_DEFAULT, RUN_DIR_TEMPLATE, RUN_PATHS, Config, ConfigError, to_dict
+from configs.schema import MOVED_KEYS, RUN_DIR_DEFAULT, RUN_DIR_TEMPLATE, RUN_PATHS, Config, ConfigError, to_dict
 
 CONFIG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -105,6 +105,9 @@ def _build(cls: type, values: Mapping, prefix: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in values.items():
+        if f"{prefix}{key}" in MOVED_KEYS:
+            raise ConfigError(f"{prefix}{key}: moved to {MOVED_KEYS[prefix + key]} (one runner section that "
+                              f"preprocess and summarize both read); rename it there")
         if key not in fields:
             near = difflib.get_close_matches(key, fields, n=1)
             hint = f" (did you mean {prefix}{near[0]}?)" if near else ""

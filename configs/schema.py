@@ -165,18 +165,30 @@ class TokenizerConfig:
 
 @dataclasses.dataclass(frozen=True)
 class PreprocessConfig:
-    """Where the preprocessing job writes, and the Beam runner it uses."""
+    """Where the preprocessing job writes (its Beam runner: the `beam` section)."""
 
     output_dir: str = "runs/default/data"
+
+    def __post_init__(self):
+        _require(bool(self.output_dir), "preprocess.output_dir", "set an output directory")
+
+
+@dataclasses.dataclass(frozen=True)
+class BeamConfig:
+    """The Beam runner of both Beam jobs (preprocess, summarize); arguments after `--` go to Beam over it."""
+
     runner: str = "DirectRunner"
     direct_num_workers: int = 0  # 0 = one per core
     direct_running_mode: str = "multi_processing"
 
     def __post_init__(self):
-        _require(bool(self.output_dir), "preprocess.output_dir", "set an output directory")
-        _require(self.direct_num_workers >= 0, "preprocess.direct_num_workers", "must be >= 0 (0 = one per core)")
+        _require(self.direct_num_workers >= 0, "beam.direct_num_workers", "must be >= 0 (0 = one per core)")
         _require(self.direct_running_mode in ("in_memory", "multi_threading", "multi_processing"),
-                 "preprocess.direct_running_mode", "use in_memory, multi_threading or multi_processing")
+                 "beam.direct_running_mode", "use in_memory, multi_threading or multi_processing")
+
+
+# Keys that moved to another section: a config that still has them gets one line saying where they are now.
+MOVED_KEYS = {f"preprocess.{key}": f"beam.{key}" for key in ("runner", "direct_num_workers", "direct_running_mode")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -447,6 +459,7 @@ class Config:
     split: SplitConfig = dataclasses.field(default_factory=SplitConfig)
     tokenizer: TokenizerConfig = dataclasses.field(default_factory=TokenizerConfig)
     preprocess: PreprocessConfig = dataclasses.field(default_factory=PreprocessConfig)
+    beam: BeamConfig = dataclasses.field(default_factory=BeamConfig)
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     decode: DecodeConfig = dataclasses.field(default_factory=DecodeConfig)

@@ -164,7 +164,7 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
         if plan is None:
             log(f"preprocess: --append: {why}; building the dataset whole")
 
-    make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
+    make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.beam, beam_args)))
     with outputs.staged(out, job="preprocess", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
                         inputs=identity.input_paths, claimed=True) as staging:  # claimed by the check; again here
         files.write_text(FileSystems.join(staging, "config.yaml"), config_yaml(config))

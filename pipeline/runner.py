@@ -21,14 +21,14 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions, WorkerOptions,
                                                   StandardOptions)
 
-from configs.schema import PreprocessConfig
+from configs.schema import BeamConfig
 from workspace.errors import UsageError
 
 DASK_NAMES = ("dask", "DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner",
               "pipeline.dask_runner.DaskRunner")
 
 
-def pipeline_options(cfg: PreprocessConfig, beam_args: Sequence[str] = ()) -> PipelineOptions:
+def pipeline_options(cfg: BeamConfig, beam_args: Sequence[str] = ()) -> PipelineOptions:
     options = PipelineOptions(list(beam_args))
     standard = options.view_as(StandardOptions)
     if not standard.runner:

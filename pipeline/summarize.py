@@ -281,7 +281,7 @@ def run(config: Config, *, force: bool = False, allow_nonempty: bool = False, be
     else:
         total = count_documents(cfg, files)
     log(f"summarize: {total or 'an unknown number of'} documents from {len(cfg.inputs)} input pattern(s)")
-    make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.preprocess, beam_args)))
+    make = make_pipeline or (lambda: default_make_pipeline(pipeline_options(config.beam, beam_args)))
     with outputs.staged(out, job="summarize", names=OUTPUT_NAMES, allow_nonempty=allow_nonempty,
                         inputs=files, claimed=True) as staging:  # claimed by the check (once more under the lock)
         earlier = None if force else earlier_summaries(out, identity.settings_fingerprint)  # under the lock

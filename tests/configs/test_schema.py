@@ -51,8 +51,8 @@ def test_sections_are_frozen():
 
 def test_to_dict_is_plain_data():
     d = to_dict(Config())
-    assert list(d) == ["run_dir", "source", "clean", "dedup", "split", "tokenizer", "preprocess", "model", "train", "decode",
-                       "summarize", "evaluate"]
+    assert list(d) == ["run_dir", "source", "clean", "dedup", "split", "tokenizer", "preprocess", "beam", "model",
+                       "train", "decode", "summarize", "evaluate"]
     assert d["train"]["bucket_boundaries"] == [50, 100, 200, 300]
     assert d["evaluate"]["metrics"] == ["rouge1", "rouge2", "rougeL", "rougeLsum"]
     assert d["split"] == {"train": 0.9, "validation": 0.05, "test": 0.05, "salt": "sumflow"}
@@ -69,8 +69,8 @@ def test_to_dict_is_plain_data():
     ("tokenizer.vocab_sise=10", "tokenizer.vocab_sise: unknown key (did you mean tokenizer.vocab_size?); known keys: "
                                 "model_path, model_type, vocab_size, character_coverage, byte_fallback, "
                                 "sample_documents, seed"),
-    ("nosection.x=1", "nosection: unknown key; known keys: run_dir, source, clean, dedup, split, tokenizer, preprocess, "
-                      "model, train, decode, summarize, evaluate"),
+    ("nosection.x=1", "nosection: unknown key; known keys: run_dir, source, clean, dedup, split, tokenizer, "
+                      "preprocess, beam, model, train, decode, summarize, evaluate"),
     # a bad type
     ("tokenizer.vocab_size=true", "tokenizer.vocab_size: expected int, got True"),
     ("train.epochs=2.5", "train.epochs: expected int, got 2.5"),
@@ -97,10 +97,11 @@ def test_to_dict_is_plain_data():
     ("tokenizer.character_coverage=0.5", "tokenizer.character_coverage: must be in [0.9, 1]"),
     ("tokenizer.sample_documents=0", "tokenizer.sample_documents: must be > 0"),
     ("tokenizer.seed=-1", "tokenizer.seed: must be >= 0"),
-    ("preprocess.direct_num_workers=-2", "preprocess.direct_num_workers: must be >= 0 (0 = one per core)"),
+    ("beam.direct_num_workers=-2", "beam.direct_num_workers: must be >= 0 (0 = one per core)"),
     ("preprocess.output_dir=", "preprocess.output_dir: set an output directory"),
-    ("preprocess.direct_running_mode=x",
-     "preprocess.direct_running_mode: use in_memory, multi_threading or multi_processing"),
+    ("beam.direct_running_mode=x", "beam.direct_running_mode: use in_memory, multi_threading or multi_processing"),
+    ("preprocess.direct_num_workers=2", "preprocess.direct_num_workers: moved to beam.direct_num_workers (one "
+                                        "runner section that preprocess and summarize both read); rename it there"),
     ("model.attention=dot", "model.attention: use bahdanau or luong"),
     ("model.decoder_units=0", "model.decoder_units: must be > 0"),
     ("model.dropout=1", "model.dropout: must be in [0, 1)"),

@@ -22,11 +22,11 @@ def test_multiprocess_run_then_skip(tmp_path):
     write_jsonl(tmp_path / "pairs.jsonl", pairs(200))
     args = ["preprocess", "-c", "jsonl", "--set", f"source.paths=[{tmp_path / 'pairs.jsonl'}]",
             "--set", "tokenizer.vocab_size=400", "--set", "clean.min_article_words=5",
-            "--set", "preprocess.direct_num_workers=2", "-o", str(tmp_path / "out")]
+            "--set", "beam.direct_num_workers=2", "-o", str(tmp_path / "out")]
     first = _run(args, tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert manifest["config"]["preprocess"]["direct_running_mode"] == "multi_processing"
+    assert manifest["config"]["beam"]["direct_running_mode"] == "multi_processing"
     assert manifest["counts"]["input"] == 200
     assert manifest["counts"]["written"] + sum(manifest["counts"]["dropped"].values()) == 200
     again = _run(args, tmp_path)

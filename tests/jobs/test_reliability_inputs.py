@@ -39,7 +39,7 @@ def _rewrite_before_pass_two(monkeypatch, path, records):
 def _args(tmp_path):
     return ["preprocess", "-c", "jsonl", "--set", f"source.paths=[{tmp_path / 'pairs.jsonl'}]",
             "--set", "tokenizer.vocab_size=400", "--set", "clean.min_article_words=5",
-            "--set", "preprocess.direct_num_workers=2", "-o", str(tmp_path / "out")]
+            "--set", "beam.direct_num_workers=2", "-o", str(tmp_path / "out")]
 
 
 def test_an_input_rewritten_between_the_passes_fails_and_nothing_is_marked_complete(tmp_path, capsys,

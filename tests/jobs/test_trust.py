@@ -13,7 +13,7 @@ import pytest
 from tests.fixtures import pairs, write_jsonl
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FAST = ["--set", "preprocess.direct_running_mode=in_memory", "--set", "tokenizer.vocab_size=400",
+FAST = ["--set", "beam.direct_running_mode=in_memory", "--set", "tokenizer.vocab_size=400",
         "--set", "clean.min_article_words=5"]
 
 

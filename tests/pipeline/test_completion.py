@@ -27,7 +27,7 @@ def test_the_preprocess_fingerprint_follows_inputs_config_and_code(tmp_path, mon
     assert run.output_dir == str(tmp_path / "out") and "manifest.json" in run.names
     assert completion.preprocess_run(_preprocess(tmp_path)).fingerprint == run.fingerprint  # stable
     # Where it is written and how the runner runs it shape no record: a copied output is still complete.
-    same = _preprocess(tmp_path, f"preprocess.output_dir={tmp_path / 'elsewhere'}", "preprocess.direct_num_workers=2")
+    same = _preprocess(tmp_path, f"preprocess.output_dir={tmp_path / 'elsewhere'}", "beam.direct_num_workers=2")
     assert completion.preprocess_run(same).fingerprint == run.fingerprint
     assert completion.preprocess_run(_preprocess(tmp_path, "clean.lowercase=true")).fingerprint != run.fingerprint
     os.utime(tmp_path / "pairs.jsonl", (stat.st_atime, stat.st_mtime + 5))

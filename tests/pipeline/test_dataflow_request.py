@@ -23,7 +23,7 @@ def _build(job: str, tmp_path):
     write_jsonl(tmp_path / "pairs.jsonl", pairs(10))
     config = load_config([], ["source.format=jsonl", f"source.paths=[{tmp_path / 'pairs.jsonl'}]",
                               f"summarize.inputs=[{tmp_path / 'pairs.jsonl'}]"])
-    p = make_pipeline(pipeline_options(config.preprocess, DATAFLOW + ["--job_name", f"sumflow-{job}"]))
+    p = make_pipeline(pipeline_options(config.beam, DATAFLOW + ["--job_name", f"sumflow-{job}"]))
     if job == "preprocess":
         preprocess.build_analysis(p, config, "gs://my-bucket/out", learn_vocab=True)
     else:

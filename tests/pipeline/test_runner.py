@@ -2,26 +2,26 @@ import os
 
 from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
-from configs.schema import PreprocessConfig
+from configs.schema import BeamConfig
 from pipeline.runner import pipeline_options
 
 
 def test_local_runner_defaults_to_one_worker_per_core_in_multi_process_mode():
-    direct = pipeline_options(PreprocessConfig()).view_as(DirectOptions)
+    direct = pipeline_options(BeamConfig()).view_as(DirectOptions)
     assert direct.direct_running_mode == "multi_processing"
     assert direct.direct_num_workers == os.cpu_count()
 
 
 def test_config_and_beam_arguments_set_the_workers():
-    assert pipeline_options(PreprocessConfig(direct_num_workers=3)).view_as(DirectOptions).direct_num_workers == 3
-    options = pipeline_options(PreprocessConfig(direct_num_workers=3),
+    assert pipeline_options(BeamConfig(direct_num_workers=3)).view_as(DirectOptions).direct_num_workers == 3
+    options = pipeline_options(BeamConfig(direct_num_workers=3),
                                ["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     assert options.view_as(DirectOptions).direct_num_workers == 1
     assert options.view_as(DirectOptions).direct_running_mode == "in_memory"
 
 
 def test_other_runners_get_the_beam_arguments_untouched():
-    options = pipeline_options(PreprocessConfig(), ["--runner", "DataflowRunner", "--project", "p"])
+    options = pipeline_options(BeamConfig(), ["--runner", "DataflowRunner", "--project", "p"])
     assert options.view_as(StandardOptions).runner == "DataflowRunner"
     assert options.view_as(DirectOptions).direct_num_workers == 1  # Beam's default, not ours
 
@@ -35,7 +35,7 @@ def test_local_workers_run_with_the_pipeline_options():
 
     from pipeline.runner import make_pipeline
 
-    options = pipeline_options(PreprocessConfig(direct_num_workers=1))
+    options = pipeline_options(BeamConfig(direct_num_workers=1))
     with make_pipeline(options) as p:
         levels = p | beam.Create([0]) | beam.Map(lambda _: logging.getLogger().getEffectiveLevel())
         assert_that(levels, equal_to([logging.CRITICAL]))
@@ -62,5 +62,5 @@ def test_dask_is_selected_by_its_short_name_its_class_name_and_beams_class_path(
     from pipeline.runner import make_pipeline
 
     for name in ("dask", "DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner"):
-        options = pipeline_options(PreprocessConfig(), ["--runner", name, "--dask_client_address", "tcp://h:8786"])
+        options = pipeline_options(BeamConfig(), ["--runner", name, "--dask_client_address", "tcp://h:8786"])
         assert type(make_pipeline(options).runner) is DaskRunner, name
