@@ -53,6 +53,8 @@ def plan_append(config: Config, run: Run) -> tuple[AppendPlan | None, str]:
     """(the plan, "") when `run` can append to the dataset in its output directory, else (None, why the
     dataset is built whole: one clause for the job's line)."""
     out = run.output_dir
+    if not outputs.is_local(out):
+        return None, f"--append works on local output directories ({out} is not one)"
     try:
         previous = read_manifest(out, verify_vocab=False)
     except ManifestError:
