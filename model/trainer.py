@@ -34,6 +34,7 @@ from model.schedule import WarmupSchedule  # model.keras files saved before mode
 from model import warm_start
 from model.target_scorer import TargetScorer
 from workspace import allocator, outputs
+from workspace.readers import shared_lock
 
 
 _clock = time.monotonic  # the budget's clock (the tests simulate one)
@@ -57,6 +58,15 @@ def train(config: Config, *, force: bool = False, allow_nonempty: bool = False, 
     the same files into a scratch directory they remove at the end (model/cluster.py).
     """
     strategy = cluster.choose_strategy(config.train)  # first: the multi-worker strategy must precede any other TF op
+    # The data are read for the whole run: a preprocess run may not replace them meanwhile (it exits 75, and
+    # a training run started while one writes them does too: workspace/readers.py).
+    with shared_lock(config.train.data_dir, what="train.data_dir"):
+        return _train(config, strategy, force=force, allow_nonempty=allow_nonempty, callbacks=callbacks,
+                      verbose=verbose, log=log)
+
+
+def _train(config: Config, strategy: tf.distribute.Strategy, *, force: bool, allow_nonempty: bool,
+           callbacks: list | None, verbose: int | str, log: Callable[[str], None]) -> TrainResult:
     if not cluster.is_chief(strategy):
         with cluster.scratch_dir(cluster.task_name(strategy)) as scratch:
             result = _train_locked(config, strategy, out_dir=scratch, chief=False, force=force,

@@ -142,8 +142,8 @@ def locked(out: str, *, wait: bool = False):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise LockedError(f"{out} is being written by another run (lock {LOCK_NAME} held); wait for it or "
-                              f"choose another output directory") from None
+            raise LockedError(f"{out} is being {_held_by(handle)} by another run (lock {LOCK_NAME} held); wait for "
+                              f"it or choose another output directory") from None
         try:
             yield
         finally:
@@ -163,6 +163,16 @@ def swap_lock(out: str, *, shared: bool = False) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _held_by(handle) -> str:
+    """"read" when only readers hold the lock (shared: `sumflow train` reading its data), else "written"."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return "written"
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    return "read"
 
 
 def read_marker(out: str) -> str | None:

@@ -245,6 +245,23 @@ def test_training_takes_the_model_directory_lock(tmp_path):
     one_line_failure(result, 75, "is being written by another run")
 
 
+def test_training_and_a_preprocess_of_its_data_do_not_overlap(tmp_path):
+    """Training reads its data for the whole run (the lock shared); a preprocess writing them holds it alone."""
+    data = tmp_path / "data"
+    data.mkdir()
+    write_jsonl(tmp_path / "pairs.jsonl", pairs(40))
+    with open(data / ".sumflow.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a training run reading the data
+        result = sumflow(["preprocess", "-c", "jsonl", "-i", "pairs.jsonl", "-o", "data"], tmp_path)
+        one_line_failure(result, 75, f"sumflow preprocess: {data.name} is being read by another run (lock "
+                                     f".sumflow.lock held); wait for it or choose another output directory")
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a preprocess run writing them
+        result = sumflow(["train", "--data-dir", "data", "--model-dir", "model"], tmp_path)
+    one_line_failure(result, 75, "sumflow train: train.data_dir data is being written by another run")
+    assert not (tmp_path / "model").exists()
+
+
 def test_training_refuses_a_users_directory(tmp_path):
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "history.csv").write_text("the user's own history\n")
