@@ -56,15 +56,20 @@ def write_dump(path: str, docs: list[dict]) -> None:
             f.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
 
-def summarize(dump: str, model_dir: str, out: str, *extra: str) -> tuple[float, str]:
-    sumflow = os.path.join(os.path.dirname(sys.executable), "sumflow")
+def sumflow(args: list[str], what: str) -> tuple[float, str]:
+    """Run `sumflow ARGS` in the default runner mode: (wall seconds, its last line); exits on a failure."""
+    command = [os.path.join(os.path.dirname(sys.executable), "sumflow"), *args]
     start = time.perf_counter()
-    done = subprocess.run([sumflow, "summarize", "-i", dump, "--model-dir", model_dir, "-o", out, *extra],
-                          cwd=REPO, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     seconds = time.perf_counter() - start
     if done.returncode:
-        sys.exit(f"summarize -o {out} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        sys.exit(f"{what} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return seconds, done.stderr.strip().splitlines()[-1]
+
+
+def summarize(dump: str, model_dir: str, out: str, *extra: str) -> tuple[float, str]:
+    return sumflow(["summarize", "-i", dump, "--model-dir", model_dir, "-o", out, *extra], f"summarize -o {out}")
 
 
 def rows(out: str) -> list[str]:
@@ -73,14 +78,7 @@ def rows(out: str) -> list[str]:
 
 
 def preprocess(corpus: str, out: str, *extra: str) -> tuple[float, str]:
-    sumflow = os.path.join(os.path.dirname(sys.executable), "sumflow")
-    start = time.perf_counter()
-    done = subprocess.run([sumflow, "preprocess", "-c", "jsonl", "-i", corpus, "-o", out, *extra],
-                          cwd=REPO, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode:
-        sys.exit(f"preprocess -o {out} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return seconds, done.stderr.strip().splitlines()[-1]
+    return sumflow(["preprocess", "-c", "jsonl", "-i", corpus, "-o", out, *extra], f"preprocess -o {out}")
 
 
 def pairs(words: list[str], start: int, n: int) -> list[dict]:

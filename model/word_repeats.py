@@ -36,8 +36,9 @@ import numpy as np
 from keras import ops
 
 NONE, START, CONT = 0, 1, 2
-CLASS, KEY, CONTENT, HASH, POWER = 0, 1, 2, 3, 5  # the rows of `piece_table` (HASH and POWER: one per modulus)
 MODULI = (46337, 46327)  # primes; (P - 1) ** 2 + P < 2 ** 31: a hash step never leaves int32
+CLASS, KEY, CONTENT, HASH = 0, 1, 2, 3  # the rows of `piece_table`: HASH and POWER hold one row per modulus
+POWER = HASH + len(MODULI)
 BASE = 131
 MAX_WORD_PIECES = 8  # longer words are not compared (none of the corpora's repeats is that long)
 BYTE_CODES = 0x110000  # a byte piece's code: past every character's
@@ -70,8 +71,12 @@ def piece_classes(tokenizer) -> np.ndarray:
 
 def piece_hash(piece: str, *, byte: int | None = None) -> tuple[list[int], list[int]]:
     """(hash, BASE ** length) of a piece's lowercase letters and digits, one of each per modulus."""
-    codes = [BYTE_CODES + byte] if byte is not None and byte >= 0x80 else \
-        [ord(c) for c in piece.lower() if c.isalnum()] if byte is None else []
+    if byte is None:
+        codes = [ord(c) for c in piece.lower() if c.isalnum()]
+    elif byte >= 0x80:  # a piece of a character outside the vocabulary
+        codes = [BYTE_CODES + byte]
+    else:  # an ASCII byte: the character it is (a letter or digit counts, as in `classify_piece`)
+        codes = [ord(chr(byte).lower())] if chr(byte).isalnum() else []
     hashes, powers = [], []
     for modulus in MODULI:
         h = 0

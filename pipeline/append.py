@@ -65,7 +65,8 @@ def plan_append(config: Config, run: Run) -> tuple[AppendPlan | None, str]:
     if changed:
         return None, f"{changed} changed since the dataset was built"
     if not _has_index(out):
-        return None, "the dataset was built before sumflow kept a record index (analysis/index-*.jsonl)"
+        return None, ("the dataset has no record index (analysis/index-*.jsonl: built by an older sumflow, or "
+                      "with dedup off and a given tokenizer.model_path, where pass one does not run)")
     held = {i["path"]: i for i in previous.inputs if "path" in i}
     now = {i["path"]: i for i in run.inputs if "path" in i}
     if not now:

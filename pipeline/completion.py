@@ -24,11 +24,11 @@ from configs.schema import Config
 from contract import export_format
 from contract.manifest import MANIFEST_NAME, Manifest, read_manifest
 from pipeline import builtin_corpus
+from pipeline.input_matching import document_files, input_files
 from workspace import outputs
 from workspace.code_hash import code_version as _code_version
 from workspace.errors import InputError
 from workspace.input_files import file_identity
-from pipeline.input_matching import document_files, input_files
 from workspace.readers import shared_lock
 
 SHAPING_PACKAGES = ("pipeline", "contract", "configs", "workspace")  # their sources are the code version

@@ -10,7 +10,7 @@ records to drop, each with the id it duplicates; records that were in another sp
 the cross-split leakage report.
 
 Appending to a dataset (pipeline/append.py), the records of its earlier generations take part through the
-dataset's index (pipeline/dedup_index.py: each record's id, split, exact key and signature): they come first
+dataset's index (pipeline/duplicate_lists.py: each record's id, split, exact key and signature): they come first
 in every group and are never dropped (their shards are written), so a new record that duplicates an earlier
 one is dropped, and the new records among themselves follow the rules above.
 """
@@ -107,7 +107,7 @@ class _EarlierNearKeys(_NearKeys):
 
 
 def index_entry(record: dict, cfg: DedupConfig, signature: np.ndarray | None = None) -> dict:
-    """What the dataset's index keeps of a record (pipeline/dedup_index.py): id, split, and what the
+    """What the dataset's index keeps of a record (pipeline/duplicate_lists.py): id, split, and what the
     enabled rules compare (exact key; MinHash signature, base64)."""
     entry = {"id": record["id"], "split": record["split"]}
     if cfg.exact:

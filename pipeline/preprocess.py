@@ -47,8 +47,7 @@ from contract.tokenizer import Tokenizer
 from pipeline.vocab import LearnVocabulary
 
 ANALYSIS_DIR = completion.ANALYSIS_DIR  # pass one's duplicate lists (DuplicateLists) and pass two's accounting
-ACCOUNTING_FILE = "accounting.json"  # in analysis/: {"counts": {input, dropped:REASON}, "lengths": per split}
-ACCOUNTING_PATTERN = "accounting*.json"  # every generation's (accounting-g0001.json, ...)
+ACCOUNTING_PATTERN = "accounting*.json"  # in analysis/, every generation's: `accounting_file`
 OUTPUT_NAMES = list(completion.PREPROCESS_OUTPUTS)
 
 
@@ -68,7 +67,8 @@ def _read_clean(p: beam.Pipeline, config: Config, task: str, files: list[tuple[s
 
 
 def accounting_file(generation: int = 0) -> str:
-    """analysis/ name of one generation's accounting."""
+    """analysis/ name of one generation's accounting, {"counts": {input, dropped:REASON}, "lengths": per split}:
+    accounting.json, accounting-g0001.json, ..."""
     return f"accounting{generation_tag(generation)}.json"
 
 

@@ -43,7 +43,8 @@ STAGING_PREFIX = ".sumflow-staging-"
 _OPEN_STAGING: set[str] = set()  # this process's staging folders not yet committed or removed
 _BOOKKEEPING = (OWNED_NAME, LOCK_NAME)
 
-__all__ = ["LockedError", "claim", "commit", "locked", "owned_files", "read_marker", "record", "staged", "swap_lock"]
+__all__ = ["LockedError", "claim", "commit", "locked", "owned_files", "read_marker", "record", "staged",
+           "swap_lock"]
 
 
 def _entries(out: str) -> list[str]:
@@ -270,12 +271,12 @@ def commit(staging: str, out: str, *, job: str, marker: str, keep: Iterable[str]
     if clashes:
         raise UsageError(f"{join(out, clashes[0])} exists and was not written by `sumflow {job}`; move it or "
                          f"choose another output directory")
+    keep = set(keep)
+    kept = [rel for rel in old if rel in keep and rel not in new and rel != SUCCESS_NAME]
+    stale = [rel for rel in old if rel not in new and rel != SUCCESS_NAME and rel not in keep]
     with swap_lock(out):  # readers see the old output or the new one (module doc)
         _write_owned(out, job, old + new + [SUCCESS_NAME])  # a crash from here on leaves nothing unrecorded
         _delete_owned(out, SUCCESS_NAME)
-        keep = set(keep)
-        kept = [rel for rel in old if rel in keep and rel not in new and rel != SUCCESS_NAME]
-        stale = [rel for rel in old if rel not in new and rel != SUCCESS_NAME and rel not in kept]
         for rel in stale:
             _delete_owned(out, rel)
         _prune_empty_parents(out, stale)
@@ -284,7 +285,7 @@ def commit(staging: str, out: str, *, job: str, marker: str, keep: Iterable[str]
         write_text(join(out, SUCCESS_NAME), marker + "\n")
         _write_owned(out, job, new + kept + [SUCCESS_NAME])
     _remove_tree(staging)
-    return sorted(new + kept) + [SUCCESS_NAME] if kept else new + [SUCCESS_NAME]
+    return new + kept + [SUCCESS_NAME]
 
 
 @contextlib.contextmanager

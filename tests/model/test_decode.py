@@ -299,3 +299,12 @@ def test_a_word_cannot_follow_itself_in_another_segmentation(method, first, expe
     assert _trim(np.asarray(decode(SegmentedChoices(), articles, cfg, pieces=table))[0]) == expected
     off = dataclasses.replace(cfg, no_repeat_word=False)
     assert _trim(np.asarray(decode(SegmentedChoices(), articles, off, pieces=table))[0]) == first
+
+
+def test_a_piece_is_hashed_by_its_case_folded_letters_and_digits():
+    from model.word_repeats import piece_hash
+
+    assert piece_hash("\u2581The") == piece_hash("the") == piece_hash("\u2581(the")
+    assert piece_hash("<0x41>", byte=0x41) == piece_hash("a")  # an ASCII byte piece is the character it is
+    assert piece_hash("<0x0A>", byte=0x0A) == piece_hash("\u2581") == ([0, 0], [1, 1])  # no letter: nothing
+    assert piece_hash("<0xE4>", byte=0xE4) != piece_hash("\u00e4")  # a byte of a character is not that character
